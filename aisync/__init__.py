@@ -1,0 +1,57 @@
+"""aisync: a SQL history of the AI models every provider serves.
+
+The public API is importable from here. Heavy names (the sync engine and its database
+layer) load on first use, so `import aisync` stays cheap for plugins and the CLI's `--help`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+__version__ = "0.1.0"
+
+#: Mark a plugin's hook implementations: `@aisync.hookimpl def fetch_models(...)`.
+hookimpl = pluggy.HookimplMarker("aisync")
+
+_LAZY = {
+    "Syncer": "aisync.engine",
+    "SyncReport": "aisync.report",
+    "ProviderResult": "aisync.report",
+    "Settings": "aisync.settings",
+    "load_settings": "aisync.settings",
+    "ModelRecord": "aisync.records",
+    "Provider": "aisync.records",
+    "ProviderInfo": "aisync.records",
+    "CAPABILITIES": "aisync.records",
+}
+
+__all__ = [
+    "CAPABILITIES",
+    "ModelRecord",
+    "Provider",
+    "ProviderInfo",
+    "ProviderResult",
+    "Settings",
+    "SyncReport",
+    "Syncer",
+    "__version__",
+    "hookimpl",
+    "load_settings",
+]
+
+if TYPE_CHECKING:
+    from aisync.engine import Syncer
+    from aisync.records import CAPABILITIES, ModelRecord, Provider, ProviderInfo
+    from aisync.report import ProviderResult, SyncReport
+    from aisync.settings import Settings, load_settings
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'aisync' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)

@@ -1,0 +1,5 @@
+"""`python -m aisync` runs the CLI."""
+
+from aisync.cli import main
+
+main()

@@ -1,0 +1,54 @@
+"""The `aisync` command line: thin commands that parse options, call the API and render.
+
+Exit codes are part of the contract: usage errors (bad option values) exit 64, never 2,
+so cron monitoring cannot mistake them for a partial sync.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from aisync import __version__
+from aisync.report import EXIT_INTERRUPTED, EXIT_USAGE
+
+
+class AisyncGroup(click.Group):
+    """A group whose usage errors exit 64 (EX_USAGE) and Ctrl-C exits 130."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["standalone_mode"] = False
+        try:
+            code = super().main(*args, **kwargs)
+        except click.UsageError as exc:
+            exc.show()
+            sys.exit(EXIT_USAGE)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+@click.group(cls=AisyncGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="aisync")
+def cli() -> None:
+    """Keep a SQL history of the AI models every provider serves."""
+
+
+def _register() -> None:
+    from aisync.cli import db, sync
+
+    cli.add_command(sync.sync_models)
+    cli.add_command(db.db)
+
+
+_register()
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,31 @@
+"""Options shared by every command, and turning them into the API's objects."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from aisync.settings import Settings, load_settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def common_options(function: F) -> F:
+    """`--database-url` and `--config`, accepted by every command."""
+    function = click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False),
+        help="TOML config file (default: AISYNC_CONFIG, then aisync.toml in the config dir).",
+    )(function)
+    return click.option(
+        "--database-url",
+        metavar="URL",
+        help="SQLAlchemy URL of the catalog (default: AISYNC_DATABASE_URL, then a SQLite file).",
+    )(function)
+
+
+def settings_from(config_path: str | None, **overrides: Any) -> Settings:
+    return load_settings(overrides, config_path=config_path)

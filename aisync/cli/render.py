@@ -1,0 +1,153 @@
+"""Rendering for people: the seed's output blocks, word for word, coloured on a terminal.
+
+Results go to stdout, diagnostics (errors, skipped plugins) to stderr. Rich drops colour
+by itself when the stream is not a terminal or `NO_COLOR` is set.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from rich.console import Console
+
+from aisync.report import ProviderResult, SyncReport
+
+PREVIEW_MODELS = 3
+
+
+class Output:
+    """The two consoles of a command."""
+
+    def __init__(self, *, quiet: bool = False, verbose: int = 0) -> None:
+        self.out = Console(soft_wrap=True, highlight=False)
+        self.err = Console(stderr=True, soft_wrap=True, highlight=False)
+        self.quiet = quiet
+        self.verbose = verbose
+
+    def line(self, text: str = "", style: str | None = None) -> None:
+        if not self.quiet:
+            self.out.print(text, style=style, markup=False)
+
+    def error(self, text: str) -> None:
+        self.err.print(text, style="red", markup=False)
+
+    def note(self, text: str) -> None:
+        """Diagnostics shown with -v only."""
+        if self.verbose and not self.quiet:
+            self.err.print(text, style="yellow", markup=False)
+
+
+def ago(when: datetime | None, now: datetime | None = None) -> str:
+    """`2 hours ago`, `Never`: the seed's way of saying how old a sync is."""
+    if when is None:
+        return "Never"
+    seconds = int(((now or datetime.now(UTC)) - when).total_seconds())
+    if seconds < 60:
+        return "just now"
+    for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
+        if seconds >= size:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''} ago"
+    return "just now"
+
+
+def plural(count: int, noun: str) -> str:
+    """`1 model`, `15 models`: the seed's counts, grammatical at one."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def render_sync(report: SyncReport, output: Output) -> None:
+    for skipped in report.skipped_providers:
+        output.note(f"Skipping {skipped.name}: {skipped.reason}")
+    if report.message is not None:
+        output.error(report.message)
+        return
+    if report.dry_run:
+        output.line("DRY RUN - No changes will be made", style="bold yellow")
+        output.line()
+    output.line("Syncing models from AI providers...", style="bold")
+    output.line()
+    for result in report.results:
+        _render_provider(result, report.dry_run, output)
+        output.line()
+    _render_summary(report, output)
+
+
+def _render_provider(result: ProviderResult, dry_run: bool, output: Output) -> None:
+    output.line(f"{result.provider}:", style="bold")
+    if result.status == "skipped":
+        output.line(f"  ⏭ Skipped ({result.reason})", style="cyan")
+        output.line(f"    Last sync: {ago(result.last_synced_at)}")
+    elif result.status == "failed":
+        output.line(f"  ❌ Synchronization failed: {result.error}", style="red")
+    elif dry_run:
+        _render_dry_run(result, output)
+    else:
+        _render_synced(result, output)
+    if output.verbose:
+        for warning in result.warnings:
+            output.line(f"  ⚠ {warning}", style="yellow")
+
+
+def _render_synced(result: ProviderResult, output: Output) -> None:
+    output.line(f"  ✓ Found {plural(result.models_found or 0, 'model')}", style="green")
+    if output.verbose:
+        output.line(f"    {result.added} added, {result.changed} changed, {result.removed} removed")
+    if result.stats_error:
+        output.line(f"  ⚠ Statistics failed: {result.stats_error}", style="yellow")
+        return
+    output.line("  ✓ Statistics updated", style="green")
+    if output.verbose:
+        for name, value in result.stats.items():
+            output.line(f"    - {name}: {number(value)}")
+
+
+def _render_dry_run(result: ProviderResult, output: Output) -> None:
+    output.line(f"  Would sync: {plural(result.models_found or 0, 'model')}")
+    output.line(f"  Last synced: {ago(result.last_synced_at)}")
+    if result.changes_catalog:
+        output.line(f"  Would add {result.added}, change {result.changed}, remove {result.removed}")
+    shown = result.model_ids if output.verbose else result.model_ids[:PREVIEW_MODELS]
+    if shown:
+        output.line("  Models:")
+        for model_id in shown:
+            output.line(f"    - {model_id}")
+        hidden = len(result.model_ids) - len(shown)
+        if hidden:
+            output.line(f"    ... and {hidden} more")
+
+
+def _render_summary(report: SyncReport, output: Output) -> None:
+    providers = len(report.synced)
+    if report.dry_run:
+        output.line("Dry run completed!", style="bold green")
+        output.line(
+            f"Total: {plural(report.total_models, 'model')} would be synced across "
+            f"{plural(providers, 'provider')}"
+        )
+    else:
+        if report.failed:
+            output.line("Sync completed with errors!", style="bold red")
+        else:
+            output.line("Sync completed successfully!", style="bold green")
+        output.line(
+            f"Total: {plural(report.total_models, 'model')} synced across "
+            f"{plural(providers, 'provider')}"
+        )
+    if report.failed:
+        _render_errors(report, output)
+
+
+def _render_errors(report: SyncReport, output: Output) -> None:
+    if output.quiet:
+        for result in report.failed:
+            output.error(f"Failed to sync {result.provider}: {result.error}")
+        return
+    output.err.print()
+    output.err.print("Errors encountered:", style="bold red", markup=False)
+    for result in report.failed:
+        output.err.print(f"- {result.provider}: {result.error}", markup=False)

@@ -1,0 +1,93 @@
+"""`aisync sync-models`: the seed's command, for people (rich) and machines (`--json`)."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import click
+
+from aisync.cli.options import common_options, settings_from
+from aisync.cli.render import Output, render_sync
+from aisync.errors import AisyncError
+
+
+@click.command("sync-models")
+@click.option(
+    "--provider",
+    "providers",
+    multiple=True,
+    metavar="NAME",
+    help="Sync only this provider (repeatable).",
+)
+@click.option("--force", is_flag=True, help="Sync even providers synced within their cache TTL.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Fetch and compare, write nothing; exit 3 if the catalog would change.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="SECONDS",
+    help="API timeout in seconds (default: 30).",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Providers fetched at once (default: 16).",
+)
+@click.option(
+    "-v", "--verbose", count=True, help="Show statistics and details; -vv adds tracebacks."
+)
+@click.option(
+    "-q", "--quiet", is_flag=True, help="Print nothing on success; errors still go to stderr."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print a machine-readable report on stdout.")
+@common_options
+def sync_models(
+    providers: tuple[str, ...],
+    force: bool,
+    dry_run: bool,
+    timeout: float | None,
+    concurrency: int | None,
+    verbose: int,
+    quiet: bool,
+    as_json: bool,
+    database_url: str | None,
+    config_path: str | None,
+) -> int:
+    """Sync the model lists of every configured provider into the catalog.
+
+    Exit codes: 0 all synced or fresh, 1 nothing could be synced, 2 some providers failed,
+    3 (with --dry-run) a sync would change the catalog, 64 bad usage.
+    """
+    output = Output(quiet=quiet or as_json, verbose=verbose)
+    if verbose >= 2:
+        logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        from aisync.engine import Syncer
+
+        settings = settings_from(
+            config_path, database_url=database_url, timeout=timeout, concurrency=concurrency
+        )
+        syncer = Syncer(settings=settings)
+        try:
+            report = syncer.sync_models(
+                providers or None, force=force, dry_run=dry_run, timeout=timeout
+            )
+        finally:
+            syncer.close()
+    except AisyncError as exc:
+        if verbose >= 2:
+            logging.getLogger("aisync").exception("sync-models failed")
+        output.error(str(exc))
+        return 1
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2, sort_keys=True))
+        if report.message is not None:
+            output.error(report.message)
+    else:
+        render_sync(report, output)
+    return report.exit_code

@@ -1,0 +1,1 @@
+"""The catalog database: tables, queries and migrations."""

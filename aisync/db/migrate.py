@@ -1,0 +1,84 @@
+"""Keep the database schema at the code's revision.
+
+The revision check reads `alembic_version` with plain SQL, so a run against an up-to-date
+database never imports Alembic; only an actual upgrade or downgrade does.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from aisync.errors import DatabaseError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+#: The newest migration in `migrations/versions`; a test checks it against Alembic's head.
+HEAD_REVISION = "0001"
+_KNOWN_REVISIONS = ("0001",)
+
+
+def current_revision(connection: Connection) -> str | None:
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Migrate an empty or older database to head; refuse one newer than this code."""
+    try:
+        with engine.connect() as connection:
+            revision = current_revision(connection)
+    except SQLAlchemyError as exc:
+        raise DatabaseError(f"Cannot open the database: {_reason(exc)}") from None
+    if revision == HEAD_REVISION:
+        return
+    if revision is not None and revision not in _KNOWN_REVISIONS:
+        raise DatabaseError(
+            f"The database schema is at revision {revision}, newer than this aisync knows "
+            f"({HEAD_REVISION}): upgrade aisync to use it"
+        )
+    upgrade(engine, "head")
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    _run(engine, "upgrade", revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    _run(engine, "downgrade", revision)
+
+
+def _run(engine: Engine, direction: str, revision: str) -> None:
+    from alembic import command
+    from alembic.util.exc import CommandError
+
+    try:
+        with engine.begin() as connection:
+            config = alembic_config()
+            config.attributes["connection"] = connection
+            getattr(command, direction)(config, revision)
+    except CommandError as exc:
+        raise DatabaseError(f"Migration failed: {exc}") from None
+    except SQLAlchemyError as exc:
+        raise DatabaseError(f"Migration failed: {_reason(exc)}") from None
+
+
+def alembic_config() -> Config:
+    """An Alembic config pointing at the installed migrations, not at alembic.ini."""
+    from alembic.config import Config
+
+    import aisync_migrations
+
+    config = Config()
+    config.set_main_option("script_location", str(Path(aisync_migrations.__file__).parent))
+    return config
+
+
+def _reason(exc: SQLAlchemyError) -> str:
+    original = getattr(exc, "orig", None) or exc
+    return " ".join(str(original).split())[:300]

@@ -1,0 +1,255 @@
+"""Every query the sync engine needs, in SQLAlchemy Core.
+
+Writes for one provider are a handful of bulk statements whatever the size of its list
+(executemany, never a round trip per model), inside the caller's transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, func, insert, select, update
+
+from aisync.db.models import Model, ModelEvent, ModelVersion, ProviderStat, ProviderSync, SyncRun
+from aisync.diff import Diff, StoredModel
+from aisync.records import ModelRecord
+
+runs = SyncRun.__table__
+provider_syncs = ProviderSync.__table__
+models = Model.__table__
+versions = ModelVersion.__table__
+events = ModelEvent.__table__
+stats = ProviderStat.__table__
+
+
+@dataclass(frozen=True)
+class ProviderOutcome:
+    """One provider's row in `provider_syncs`, as the engine decided it."""
+
+    provider: str
+    status: str
+    reason: str | None
+    error: str | None
+    models_found: int | None
+    added: int
+    changed: int
+    removed: int
+    started_at: datetime
+    finished_at: datetime
+    duration_ms: int
+
+
+def start_run(
+    connection: Connection,
+    *,
+    started_at: datetime,
+    forced: bool,
+    requested: Sequence[str] | None,
+    version: str,
+) -> int:
+    result = connection.execute(
+        insert(runs).values(
+            started_at=started_at,
+            status="running",
+            forced=forced,
+            requested_providers=list(requested) if requested else None,
+            aisync_version=version,
+        )
+    )
+    return int(result.inserted_primary_key[0])
+
+
+def finish_run(
+    connection: Connection, run_id: int, *, status: str, exit_code: int, finished_at: datetime
+) -> None:
+    connection.execute(
+        update(runs)
+        .where(runs.c.id == run_id)
+        .values(status=status, exit_code=exit_code, finished_at=finished_at)
+    )
+
+
+def last_successful_syncs(connection: Connection, providers: Iterable[str]) -> dict[str, datetime]:
+    """When each provider last synced successfully (skips and failures do not count)."""
+    names = list(providers)
+    if not names:
+        return {}
+    query = (
+        select(provider_syncs.c.provider, func.max(provider_syncs.c.finished_at))
+        .where(provider_syncs.c.provider.in_(names), provider_syncs.c.status == "synced")
+        .group_by(provider_syncs.c.provider)
+    )
+    return {name: when for name, when in connection.execute(query) if when is not None}
+
+
+def stored_models(connection: Connection, provider: str) -> dict[str, StoredModel]:
+    """Every model the provider ever listed, with its latest version and hash."""
+    latest = (
+        select(versions.c.model, func.max(versions.c.version).label("version"))
+        .join(models, models.c.id == versions.c.model)
+        .where(models.c.provider == provider)
+        .group_by(versions.c.model)
+        .subquery()
+    )
+    query = (
+        select(
+            models.c.id,
+            models.c.model_id,
+            models.c.removed_at,
+            latest.c.version,
+            versions.c.content_hash,
+        )
+        .join(latest, latest.c.model == models.c.id)
+        .join(
+            versions,
+            (versions.c.model == latest.c.model) & (versions.c.version == latest.c.version),
+        )
+        .where(models.c.provider == provider)
+    )
+    return {
+        row.model_id: StoredModel(
+            pk=row.id,
+            model_id=row.model_id,
+            version=row.version,
+            content_hash=row.content_hash,
+            removed=row.removed_at is not None,
+        )
+        for row in connection.execute(query)
+    }
+
+
+def write_listing(
+    connection: Connection, *, provider: str, run_id: int, now: datetime, diff: Diff
+) -> None:
+    """Apply a diff: new models, new versions, removals, returns, events, `last_seen_at`."""
+    if diff.new:
+        connection.execute(
+            insert(models),
+            [
+                {
+                    "provider": provider,
+                    "model_id": record.model_id,
+                    "first_seen_at": now,
+                    "last_seen_at": now,
+                    "removed_at": None,
+                }
+                for record in diff.new
+            ],
+        )
+    pks = _new_model_pks(connection, provider, diff)
+    new_versions: list[dict[str, Any]] = []
+    new_events: list[dict[str, Any]] = []
+
+    def add_version(pk: int, version: int, record: ModelRecord) -> None:
+        new_versions.append(_version_row(pk, version, run_id, now, diff.hashes, record))
+
+    def add_event(pk: int, change: str, version: int) -> None:
+        new_events.append(
+            {"run_id": run_id, "model": pk, "change": change, "version": version, "changed_at": now}
+        )
+
+    for record in diff.new:
+        add_version(pks[record.model_id], 1, record)
+        add_event(pks[record.model_id], "added", 1)
+    for known, record, content_changed in diff.returning:
+        version = known.version + 1 if content_changed else known.version
+        if content_changed:
+            add_version(known.pk, version, record)
+        add_event(known.pk, "added", version)
+    for known, record in diff.changed:
+        add_version(known.pk, known.version + 1, record)
+        add_event(known.pk, "changed", known.version + 1)
+    for known in diff.removed:
+        add_event(known.pk, "removed", known.version)
+
+    _set_removed_at(connection, [(m.pk, now) for m in diff.removed])
+    _set_removed_at(connection, [(known.pk, None) for known, _, _ in diff.returning])
+    if new_versions:
+        connection.execute(insert(versions), new_versions)
+    if new_events:
+        connection.execute(insert(events), new_events)
+    connection.execute(
+        update(models)
+        .where(models.c.provider == provider, models.c.removed_at.is_(None))
+        .values(last_seen_at=now)
+    )
+
+
+def _new_model_pks(connection: Connection, provider: str, diff: Diff) -> dict[str, int]:
+    if not diff.new:
+        return {}
+    wanted = {record.model_id for record in diff.new}
+    rows = connection.execute(
+        select(models.c.model_id, models.c.id).where(models.c.provider == provider)
+    )
+    return {model_id: pk for model_id, pk in rows if model_id in wanted}
+
+
+def _set_removed_at(connection: Connection, changes: list[tuple[int, datetime | None]]) -> None:
+    if not changes:
+        return
+    connection.execute(
+        update(models).where(models.c.id == bindparam("pk")).values(removed_at=bindparam("at")),
+        [{"pk": pk, "at": at} for pk, at in changes],
+    )
+
+
+def _version_row(
+    pk: int,
+    version: int,
+    run_id: int,
+    now: datetime,
+    hashes: Mapping[str, str],
+    record: ModelRecord,
+) -> dict[str, Any]:
+    return {
+        "model": pk,
+        "version": version,
+        "run_id": run_id,
+        "content_hash": hashes[record.model_id],
+        "display_name": record.display_name,
+        "context_window": record.context_window,
+        "max_output_tokens": record.max_output_tokens,
+        "input_price_per_mtok": record.input_price_per_mtok,
+        "output_price_per_mtok": record.output_price_per_mtok,
+        "capabilities": list(record.capabilities),
+        "release_date": record.release_date,
+        "deprecation_date": record.deprecation_date,
+        "raw": dict(record.raw),
+        "created_at": now,
+    }
+
+
+def record_provider_sync(connection: Connection, run_id: int, outcome: ProviderOutcome) -> None:
+    connection.execute(
+        insert(provider_syncs).values(
+            run_id=run_id,
+            provider=outcome.provider,
+            status=outcome.status,
+            reason=outcome.reason,
+            error=outcome.error,
+            models_found=outcome.models_found,
+            models_added=outcome.added,
+            models_changed=outcome.changed,
+            models_removed=outcome.removed,
+            started_at=outcome.started_at,
+            finished_at=outcome.finished_at,
+            duration_ms=outcome.duration_ms,
+        )
+    )
+
+
+def record_stats(
+    connection: Connection, run_id: int, provider: str, figures: Mapping[str, float]
+) -> None:
+    if figures:
+        connection.execute(
+            insert(stats),
+            [
+                {"run_id": run_id, "provider": provider, "name": name, "value": value}
+                for name, value in figures.items()
+            ],
+        )

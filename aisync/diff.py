@@ -1,0 +1,94 @@
+"""The diff step: decide, by content hash, what a fresh listing adds, changes and removes.
+
+A model gets a new version only when what the provider says about it really changed: the
+hash covers every normalized field and the raw payload, so a reordered JSON object or an
+unchanged re-sync writes nothing but `last_seen_at`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from aisync.records import ModelRecord
+
+
+@dataclass(frozen=True)
+class StoredModel:
+    """What the database holds about one model of a provider."""
+
+    pk: int
+    model_id: str
+    version: int
+    content_hash: str
+    removed: bool
+
+
+@dataclass
+class Diff:
+    #: Models never seen before.
+    new: list[ModelRecord] = field(default_factory=list)
+    #: Models that were removed and are listed again: (stored, record, content changed).
+    returning: list[tuple[StoredModel, ModelRecord, bool]] = field(default_factory=list)
+    #: Listed models whose content changed.
+    changed: list[tuple[StoredModel, ModelRecord]] = field(default_factory=list)
+    #: Models listed before and missing now.
+    removed: list[StoredModel] = field(default_factory=list)
+    unchanged: int = 0
+    hashes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def added_count(self) -> int:
+        return len(self.new) + len(self.returning)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.new or self.returning or self.changed or self.removed)
+
+
+def content_hash(record: ModelRecord) -> str:
+    payload = {
+        "display_name": record.display_name,
+        "context_window": record.context_window,
+        "max_output_tokens": record.max_output_tokens,
+        "input_price_per_mtok": record.input_price_per_mtok,
+        "output_price_per_mtok": record.output_price_per_mtok,
+        "capabilities": list(record.capabilities),
+        "release_date": record.release_date,
+        "deprecation_date": record.deprecation_date,
+        "raw": record.raw,
+    }
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=_json_default)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def compute_diff(stored: Mapping[str, StoredModel], records: Iterable[ModelRecord]) -> Diff:
+    diff = Diff()
+    for record in records:
+        digest = content_hash(record)
+        diff.hashes[record.model_id] = digest
+        known = stored.get(record.model_id)
+        if known is None:
+            diff.new.append(record)
+        elif known.removed:
+            diff.returning.append((known, record, known.content_hash != digest))
+        elif known.content_hash != digest:
+            diff.changed.append((known, record))
+        else:
+            diff.unchanged += 1
+    diff.removed = [
+        model
+        for model in stored.values()
+        if not model.removed and model.model_id not in diff.hashes
+    ]
+    return diff

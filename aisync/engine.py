@@ -1,0 +1,406 @@
+"""One sync run: discover -> freshness -> fetch -> normalize -> diff -> write -> stats -> report.
+
+Providers are fetched concurrently through one shared HTTP client; each provider's results
+are written in a transaction of its own as soon as its fetch ends, so a provider that
+fails (or a crash) never leaves half a listing and never touches another provider's rows.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from aisync import __version__
+from aisync.db import repository
+from aisync.db.connect import open_engine, sqlite_path
+from aisync.db.migrate import HEAD_REVISION, current_revision, ensure_schema
+from aisync.diff import Diff, compute_diff
+from aisync.discovery import Discovery, discover, select
+from aisync.errors import AisyncError, DatabaseError, ProviderError, UsageError
+from aisync.fetch import fetch_models
+from aisync.http import build_client
+from aisync.normalize import normalize
+from aisync.plugins import Plugins, get_plugin_manager
+from aisync.records import ModelRecord, Provider
+from aisync.report import ProviderResult, SyncReport
+from aisync.settings import Settings, load_settings
+from aisync.stats import merge
+
+
+class Syncer:
+    """Sync model lists into a catalog database; the API the CLI and embedding apps share.
+
+    >>> report = Syncer("sqlite:///catalog.db").sync_models(providers=["mock"])
+    >>> report.exit_code
+    0
+    """
+
+    def __init__(
+        self,
+        database_url: str | None = None,
+        *,
+        settings: Settings | None = None,
+        plugins: Iterable[object] = (),
+        entry_points: bool = True,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        """
+        :param database_url: overrides the settings' database URL.
+        :param settings: defaults to `load_settings()` (environment and config file).
+        :param plugins: extra plugin modules or objects, registered after entry points.
+        :param entry_points: load plugins from the `aisync` entry-point group.
+        :param transport: an httpx transport for every provider request (tests, proxies).
+        """
+        base = settings or load_settings({"database_url": database_url})
+        if database_url is not None:
+            base = dataclasses.replace(base, database_url=database_url)
+        self.settings = base
+        self.plugins: Plugins = get_plugin_manager(plugins, entry_points=entry_points)
+        self._transport = transport
+        self._engine: Engine | None = None
+
+    def discover(self) -> Discovery:
+        return discover(self.plugins, self.settings)
+
+    def engine(self) -> Engine:
+        """The database engine, migrated to the current schema on first use."""
+        if self._engine is None:
+            engine = open_engine(self.settings.database_url)
+            ensure_schema(engine)
+            self._engine = engine
+        return self._engine
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+    def sync_models(
+        self,
+        providers: Sequence[str] | None = None,
+        *,
+        force: bool = False,
+        dry_run: bool = False,
+        timeout: float | None = None,
+    ) -> SyncReport:
+        """Sync the selected providers (default: every available one) and report.
+
+        :param providers: instance names to sync; unknown names or missing credentials
+            end the run with exit code 1 and a one-line message.
+        :param force: sync even providers whose last sync is younger than their TTL.
+        :param dry_run: fetch and compare, but write nothing at all to the database.
+        :param timeout: seconds before a silent provider is given up (default: settings).
+        """
+        settings = self.settings
+        if timeout is not None:
+            settings = dataclasses.replace(settings, timeout=timeout)
+        run = _Run(self, settings, force=force, dry_run=dry_run, requested=providers)
+        return run.execute()
+
+
+class _Run:
+    """The state of one `sync_models` call."""
+
+    def __init__(
+        self,
+        syncer: Syncer,
+        settings: Settings,
+        *,
+        force: bool,
+        dry_run: bool,
+        requested: Sequence[str] | None,
+    ) -> None:
+        self.syncer = syncer
+        self.settings = settings
+        self.force = force
+        self.dry_run = dry_run
+        self.requested = list(requested) if requested else None
+        self.started_at = _now()
+        self.run_id: int | None = None
+
+    def execute(self) -> SyncReport:
+        discovery = self.syncer.discover()
+        try:
+            selected = select(discovery, self.requested, self.settings)
+        except UsageError as exc:
+            return self._finish((), discovery, message=str(exc))
+        engine = self._engine()
+        last = self._last_syncs(engine, selected)
+        if engine is not None and not self.dry_run:
+            self.run_id = self._start(engine)
+        try:
+            results = self._sync_all(engine, selected, last)
+        except BaseException:
+            self._close_run(engine, status="aborted", exit_code=130)
+            raise
+        return self._finish(results, discovery)
+
+    def _engine(self) -> Engine | None:
+        """The database, or None in a dry run against a database that does not exist yet."""
+        if not self.dry_run:
+            return self.syncer.engine()
+        path = sqlite_path(self.settings.database_url)
+        if path is not None and not path.exists():
+            return None
+        engine = open_engine(self.settings.database_url, create=False)
+        try:
+            with engine.connect() as connection:
+                if current_revision(connection) != HEAD_REVISION:
+                    return None
+        except SQLAlchemyError as exc:
+            raise DatabaseError(f"Cannot open the database: {exc.__class__.__name__}") from None
+        return engine
+
+    def _last_syncs(self, engine: Engine | None, selected: list[Provider]) -> dict[str, datetime]:
+        if engine is None:
+            return {}
+        with engine.connect() as connection:
+            return repository.last_successful_syncs(connection, [p.name for p in selected])
+
+    def _start(self, engine: Engine) -> int:
+        with engine.begin() as connection:
+            return repository.start_run(
+                connection,
+                started_at=self.started_at,
+                forced=self.force,
+                requested=self.requested,
+                version=__version__,
+            )
+
+    def _sync_all(
+        self, engine: Engine | None, selected: list[Provider], last: dict[str, datetime]
+    ) -> list[ProviderResult]:
+        results: dict[str, ProviderResult] = {}
+        due = []
+        for provider in selected:
+            previous = last.get(provider.name)
+            if self._fresh(provider, previous):
+                results[provider.name] = self._skip(engine, provider, previous)
+            else:
+                due.append(provider)
+        if due:
+            results.update(self._fetch_and_write(engine, due, last))
+        return [results[p.name] for p in selected]
+
+    def _fresh(self, provider: Provider, previous: datetime | None) -> bool:
+        if self.force or previous is None:
+            return False
+        ttl = timedelta(seconds=self.settings.cache_ttl_for(provider.name))
+        return _now() - previous < ttl
+
+    def _skip(
+        self, engine: Engine | None, provider: Provider, previous: datetime
+    ) -> ProviderResult:
+        result = ProviderResult(
+            provider.name, "skipped", reason="cache_valid", last_synced_at=previous
+        )
+        now = _now()
+        self._record(engine, result, started_at=now, finished_at=now)
+        return result
+
+    def _fetch_and_write(
+        self, engine: Engine | None, due: list[Provider], last: dict[str, datetime]
+    ) -> dict[str, ProviderResult]:
+        settings = self.settings
+        results: dict[str, ProviderResult] = {}
+        with (
+            build_client(
+                settings.timeout,
+                max_retries=settings.max_retries,
+                retry_wait_cap=settings.retry_wait_cap,
+                transport=self.syncer._transport,
+            ) as client,
+            ThreadPoolExecutor(max_workers=min(settings.concurrency, len(due))) as pool,
+        ):
+            futures: dict[str, tuple[Future[Sequence[ModelRecord]], float, datetime]] = {}
+            for provider in due:
+                started = time.monotonic(), _now()
+                future = pool.submit(fetch_models, self.syncer.plugins, provider, client, settings)
+                futures[provider.name] = (future, *started)
+            for provider in due:
+                future, clock, started_at = futures[provider.name]
+                results[provider.name] = self._complete(
+                    engine, provider, future, clock, started_at, last.get(provider.name)
+                )
+        return results
+
+    def _complete(
+        self,
+        engine: Engine | None,
+        provider: Provider,
+        future: Future[Sequence[ModelRecord]],
+        clock: float,
+        started_at: datetime,
+        previous: datetime | None,
+    ) -> ProviderResult:
+        try:
+            records, warnings = normalize(future.result())
+            result = self._apply(engine, provider, records, warnings, clock, previous)
+        except AisyncError as exc:
+            result = ProviderResult(
+                provider.name,
+                "failed",
+                reason="error",
+                error=_redact(str(exc), provider),
+                last_synced_at=previous,
+                duration_ms=_elapsed_ms(clock),
+            )
+            self._record(engine, result, started_at=started_at, finished_at=_now())
+        return result
+
+    def _apply(
+        self,
+        engine: Engine | None,
+        provider: Provider,
+        records: list[ModelRecord],
+        warnings: list[str],
+        clock: float,
+        previous: datetime | None,
+    ) -> ProviderResult:
+        figures, stats_error = self._stats(provider, records)
+        diff = self._diff(engine, provider, records)
+        result = ProviderResult(
+            provider.name,
+            "synced",
+            models_found=len(records),
+            added=diff.added_count,
+            changed=len(diff.changed),
+            removed=len(diff.removed),
+            stats=figures,
+            stats_error=stats_error,
+            last_synced_at=previous,
+            model_ids=tuple(r.model_id for r in records),
+            warnings=tuple(_redact(w, provider) for w in warnings),
+            duration_ms=_elapsed_ms(clock),
+        )
+        if engine is not None and not self.dry_run and self.run_id is not None:
+            self._write(engine, provider, diff, result)
+        return result
+
+    def _diff(self, engine: Engine | None, provider: Provider, records: list[ModelRecord]) -> Diff:
+        stored = {}
+        if engine is not None:
+            with engine.connect() as connection:
+                stored = repository.stored_models(connection, provider.name)
+        try:
+            return compute_diff(stored, records)
+        except TypeError as exc:
+            raise ProviderError(f"Plugin returned a raw payload that is not JSON: {exc}") from exc
+
+    def _stats(
+        self, provider: Provider, records: list[ModelRecord]
+    ) -> tuple[dict[str, float], str | None]:
+        """Statistics never fail a sync: a broken stats plugin costs only its figures."""
+        try:
+            hook = self.syncer.plugins.manager.hook.compute_stats
+            return merge(hook(provider=provider, models=records)), None
+        except Exception as exc:
+            return {}, f"{type(exc).__name__}: {exc}"
+
+    def _write(
+        self, engine: Engine, provider: Provider, diff: Diff, result: ProviderResult
+    ) -> None:
+        assert self.run_id is not None
+        now = _now()
+        outcome = _outcome(result, started_at=now - timedelta(milliseconds=result.duration_ms))
+        try:
+            with engine.begin() as connection:
+                repository.write_listing(
+                    connection, provider=provider.name, run_id=self.run_id, now=now, diff=diff
+                )
+                repository.record_stats(connection, self.run_id, provider.name, result.stats)
+                repository.record_provider_sync(connection, self.run_id, outcome)
+        except SQLAlchemyError as exc:
+            raise DatabaseError(f"Cannot write the catalog: {type(exc).__name__}") from exc
+
+    def _record(
+        self,
+        engine: Engine | None,
+        result: ProviderResult,
+        *,
+        started_at: datetime,
+        finished_at: datetime,
+    ) -> None:
+        if engine is None or self.dry_run or self.run_id is None:
+            return
+        outcome = _outcome(result, started_at=started_at, finished_at=finished_at)
+        with engine.begin() as connection:
+            repository.record_provider_sync(connection, self.run_id, outcome)
+
+    def _close_run(self, engine: Engine | None, *, status: str, exit_code: int) -> None:
+        if engine is None or self.run_id is None:
+            return
+        with engine.begin() as connection:
+            repository.finish_run(
+                connection, self.run_id, status=status, exit_code=exit_code, finished_at=_now()
+            )
+
+    def _finish(
+        self,
+        results: Iterable[ProviderResult],
+        discovery: Discovery,
+        *,
+        message: str | None = None,
+    ) -> SyncReport:
+        report = SyncReport(
+            started_at=self.started_at,
+            finished_at=_now(),
+            results=tuple(results),
+            run_id=self.run_id,
+            dry_run=self.dry_run,
+            forced=self.force,
+            message=message,
+            skipped_providers=discovery.skipped,
+        )
+        if message is not None and not self.dry_run:
+            engine = self.syncer.engine()
+            self.run_id = self._start(engine)
+            report = dataclasses.replace(report, run_id=self.run_id)
+            self._close_run(engine, status=report.status, exit_code=report.exit_code)
+        else:
+            self._close_run(
+                self.syncer.engine() if self.run_id else None,
+                status=report.status,
+                exit_code=report.exit_code,
+            )
+        return report
+
+
+def _outcome(
+    result: ProviderResult, *, started_at: datetime, finished_at: datetime | None = None
+) -> repository.ProviderOutcome:
+    return repository.ProviderOutcome(
+        provider=result.provider,
+        status=result.status,
+        reason=result.reason,
+        error=result.error,
+        models_found=result.models_found,
+        added=result.added,
+        changed=result.changed,
+        removed=result.removed,
+        started_at=started_at,
+        finished_at=finished_at or _now(),
+        duration_ms=result.duration_ms,
+    )
+
+
+def _redact(text: str, provider: Provider) -> str:
+    """Keys never reach output, logs or the database, even when a provider echoes them."""
+    if provider.api_key and len(provider.api_key) >= 4:
+        return text.replace(provider.api_key, "***")
+    return text
+
+
+def _elapsed_ms(clock: float) -> int:
+    return int((time.monotonic() - clock) * 1000)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,61 @@
+"""aisync's own exceptions.
+
+Every failure a user can cause or meet is one of these, with a message written for a person
+(the seed's wording where it has one). The CLI prints `str(error)` and never a traceback
+unless asked for one with `-v`.
+"""
+
+from __future__ import annotations
+
+
+class AisyncError(Exception):
+    """Base of every error aisync reports to its user."""
+
+
+class ConfigError(AisyncError):
+    """The settings (options, environment, config file) are unusable."""
+
+
+class UsageError(AisyncError):
+    """The user asked for something that cannot be done, e.g. an unknown provider."""
+
+
+class DatabaseError(AisyncError):
+    """The catalog database cannot be reached, migrated or written."""
+
+
+class ProviderError(AisyncError):
+    """A provider could not be synced; the message is what the user sees after the name."""
+
+
+class InvalidApiKey(ProviderError):
+    def __init__(self) -> None:
+        super().__init__("Invalid API key")
+
+
+class PermissionDenied(ProviderError):
+    def __init__(self) -> None:
+        super().__init__("Permission denied")
+
+
+class RateLimited(ProviderError):
+    def __init__(self, retry_after: float | None) -> None:
+        self.retry_after = retry_after
+        if retry_after is None:
+            super().__init__("Rate limit exceeded")
+        else:
+            super().__init__(f"Rate limit exceeded, retry after {retry_after:g} seconds")
+
+
+class RequestTimeout(ProviderError):
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"Request timeout after {seconds:g} seconds")
+
+
+class ConnectionFailed(ProviderError):
+    def __init__(self, host: str) -> None:
+        super().__init__(f"Cannot connect to {host}")
+
+
+class BadResponse(ProviderError):
+    """The provider answered, but not with what its API documents."""

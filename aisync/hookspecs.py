@@ -1,0 +1,77 @@
+"""The hooks an aisync plugin can implement.
+
+A plugin is a module or object with functions marked `@aisync.hookimpl` whose names are the
+hooks below. Publish it under the entry-point group `aisync`::
+
+    [project.entry-points.aisync]
+    myprovider = "my_package.my_module"
+
+The built-in providers are registered exactly this way. Hooks receive and return only the
+frozen dataclasses of `aisync.records`; they never see the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    import httpx
+
+    from aisync.records import ModelRecord, Provider, ProviderInfo
+    from aisync.settings import Settings
+
+hookspec = pluggy.HookspecMarker("aisync")
+
+
+@hookspec
+def discover_providers(settings: Settings) -> Sequence[ProviderInfo] | None:
+    """Return the kinds of provider this plugin can list models for.
+
+    Called once per run; the results of every plugin are collected. Describe each provider
+    with a `ProviderInfo`: its name, display name, default base URL and where its ecosystem
+    keeps the key (`OPENAI_API_KEY`). Do not read the environment for keys yourself: the
+    core resolves every instance's key and base URL the same way (`AISYNC_<NAME>_API_KEY`,
+    `AISYNC_<NAME>_BASE_URL`, the config file, then your `api_key_env_vars`) and decides
+    which instances are available.
+
+    :param settings: the run's settings, for plugins whose offer depends on them.
+    :return: the providers this plugin serves, or None for none.
+    """
+
+
+@hookspec(firstresult=True)
+def fetch_models(
+    provider: Provider, client: httpx.Client, settings: Settings
+) -> Sequence[ModelRecord] | None:
+    """Fetch the live model list of `provider` and return it normalized.
+
+    Only the plugin that serves `provider.type` answers; every other plugin returns None
+    (this hook stops at the first non-None result). Use `provider.base_url` and
+    `provider.api_key`, follow every page, and make every request through `client`: it
+    carries the run's timeout, User-Agent and retries, and HTTP errors raised through it are
+    already mapped to the seed's messages. Parse responses with `aisync.http.json_body` and
+    raise `aisync.errors.BadResponse` for a body of the wrong shape. Never log the key.
+
+    :param provider: the configured instance to list (its name may differ from its type).
+    :param client: the run's shared HTTP client; do not create your own.
+    :param settings: the run's settings.
+    :return: every model the provider lists, or None if `provider` is not yours.
+    """
+
+
+@hookspec
+def compute_stats(provider: Provider, models: Sequence[ModelRecord]) -> Mapping[str, float] | None:
+    """Contribute named statistics for a provider's freshly synced model list.
+
+    Every plugin may answer for any provider; the results are merged in call order after
+    `Total`. A built-in implementation adds `Total` and one count per capability
+    (`Function calling`, `Vision`, ...); a provider plugin adds its families (`GPT-4`,
+    `Gemini Flash`). They are stored in `provider_stats` and shown by `sync-models -v`.
+
+    :param provider: the instance whose models were synced.
+    :param models: the normalized records just synced.
+    :return: statistic name -> value, or None for nothing to add.
+    """

@@ -1,0 +1,229 @@
+"""The run's HTTP client and the one place where HTTP failures become aisync errors.
+
+Providers never build clients: they get the run's client, which carries the timeout, the
+User-Agent, bounded retries for 429/5xx and a response hook that turns every error status
+into an `aisync.errors.ProviderError` with the seed's wording. Transport failures (timeouts,
+refused connections) surface as httpx exceptions and are mapped by `provider_error`.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import re
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from aisync import __version__
+from aisync.errors import (
+    BadResponse,
+    ConnectionFailed,
+    InvalidApiKey,
+    PermissionDenied,
+    ProviderError,
+    RateLimited,
+    RequestTimeout,
+)
+
+USER_AGENT = f"aisync/{__version__} (+https://pypi.org/project/aisync/) httpx/{httpx.__version__}"
+RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504, 529})
+MAX_REDIRECTS = 5
+#: Phrases providers use in a 400 answer when the real problem is the key (Gemini, xAI).
+_BAD_KEY_MARKERS = ("API_KEY_INVALID", "API key not valid", "Incorrect API key")
+_DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?$")
+
+
+def build_client(
+    timeout: float,
+    *,
+    max_retries: int = 2,
+    retry_wait_cap: float = 10.0,
+    transport: httpx.BaseTransport | None = None,
+) -> httpx.Client:
+    """Build the one client a run shares between all providers.
+
+    `timeout` applies to connect, read, write and pool waits alike, so `--timeout 5` means a
+    silent server is given up on after 5 seconds. Retries wait as `Retry-After` says, but
+    never longer than `retry_wait_cap`: a provider asking for more is reported at once.
+    """
+    inner = transport or httpx.HTTPTransport()
+    return httpx.Client(
+        timeout=httpx.Timeout(timeout),
+        headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+        transport=RetryTransport(inner, max_retries=max_retries, wait_cap=retry_wait_cap),
+        follow_redirects=True,
+        max_redirects=MAX_REDIRECTS,
+        event_hooks={"response": [raise_for_provider_error]},
+    )
+
+
+class RetryTransport(httpx.BaseTransport):
+    """Retry 429 and 5xx answers a bounded number of times with exponential backoff."""
+
+    def __init__(
+        self,
+        inner: httpx.BaseTransport,
+        *,
+        max_retries: int,
+        wait_cap: float,
+        backoff: float = 0.5,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._inner = inner
+        self._max_retries = max_retries
+        self._wait_cap = wait_cap
+        self._backoff = backoff
+        self._sleep = sleep
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        attempt = 0
+        while True:
+            response = self._inner.handle_request(request)
+            if response.status_code not in RETRYABLE_STATUSES or attempt >= self._max_retries:
+                return response
+            response.read()
+            if _quota_exhausted(response):
+                return response
+            wait = retry_after_seconds(response)
+            if wait is None:
+                wait = self._backoff * 2**attempt
+            if wait > self._wait_cap:
+                return response
+            response.close()
+            self._sleep(wait)
+            attempt += 1
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+def raise_for_provider_error(response: httpx.Response) -> None:
+    """Response hook: raise the aisync error that an error status means, once, for all."""
+    if response.status_code < 400:
+        return
+    response.read()
+    raise error_for_response(response)
+
+
+def error_for_response(response: httpx.Response) -> ProviderError:
+    status = response.status_code
+    if status == 401:
+        return InvalidApiKey()
+    if status == 403:
+        return PermissionDenied()
+    if status == 400 and any(marker in response.text for marker in _BAD_KEY_MARKERS):
+        return InvalidApiKey()
+    if status == 429:
+        return RateLimited(retry_after_seconds(response))
+    return ProviderError(f"Provider error {status}: {provider_message(response)}")
+
+
+def provider_message(response: httpx.Response) -> str:
+    """The provider's own one-line explanation of an error, whatever shape it uses."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    message = _message_from_body(body) or response.reason_phrase or "no message"
+    return " ".join(message.split())[:200]
+
+
+def _message_from_body(body: Any) -> str | None:
+    if not isinstance(body, dict):
+        return None
+    error = body.get("error")
+    if isinstance(error, dict) and isinstance(error.get("message"), str):
+        return str(error["message"])
+    for value in (error, body.get("detail"), body.get("message")):
+        if isinstance(value, str):
+            return value
+    return None
+
+
+def retry_after_seconds(response: httpx.Response) -> float | None:
+    """How long the provider asks us to wait, from its headers or (Gemini) its body."""
+    header = response.headers.get("retry-after")
+    if header:
+        return _parse_retry_after(header.strip())
+    reset = response.headers.get("x-ratelimit-reset-requests")
+    if reset:
+        return _parse_duration(reset.strip())
+    return _gemini_retry_delay(response)
+
+
+def _parse_retry_after(value: str) -> float | None:
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _parse_duration(value: str) -> float | None:
+    """Parse the Go-style durations of rate-limit headers (`1s`, `6m0s`, `120ms`)."""
+    if value.endswith("ms"):
+        try:
+            return float(value[:-2]) / 1000
+        except ValueError:
+            return None
+    match = _DURATION.match(value)
+    if not match or not any(match.groups()):
+        return None
+    hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
+    return hours * 3600 + minutes * 60 + seconds
+
+
+def _gemini_retry_delay(response: httpx.Response) -> float | None:
+    try:
+        details = response.json()["error"]["details"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    if not isinstance(details, list):
+        return None
+    for detail in details:
+        if isinstance(detail, dict) and str(detail.get("@type", "")).endswith("RetryInfo"):
+            delay = _parse_duration(str(detail.get("retryDelay", "")))
+            return None if delay is None else round(delay)
+    return None
+
+
+def _quota_exhausted(response: httpx.Response) -> bool:
+    """OpenAI's `insufficient_quota` 429 will not clear by waiting: do not retry it."""
+    return response.status_code == 429 and "insufficient_quota" in response.text
+
+
+def json_body(response: httpx.Response) -> Any:
+    """Parse a successful response's JSON, or say plainly that the provider sent none."""
+    try:
+        return json.loads(response.content)
+    except (ValueError, UnicodeDecodeError) as exc:
+        kind = response.headers.get("content-type", "unknown content type").split(";")[0]
+        raise BadResponse(f"Response is not valid JSON ({kind})") from exc
+
+
+def provider_error(exc: httpx.HTTPError, timeout: float) -> ProviderError:
+    """Map a transport failure raised by httpx to the message the user sees."""
+    if isinstance(exc, httpx.TimeoutException):
+        return RequestTimeout(timeout)
+    if isinstance(exc, httpx.ConnectError):
+        return ConnectionFailed(_host(exc))
+    if isinstance(exc, httpx.TooManyRedirects):
+        return BadResponse(f"Too many redirects (more than {MAX_REDIRECTS})")
+    if isinstance(exc, httpx.DecodingError):
+        return BadResponse("Response body could not be decoded")
+    return ProviderError(f"HTTP failure: {type(exc).__name__}")
+
+
+def _host(exc: httpx.HTTPError) -> str:
+    try:
+        return exc.request.url.host or "the provider"
+    except RuntimeError:
+        return "the provider"

@@ -1,0 +1,99 @@
+"""The types that cross the plugin boundary.
+
+Plugins receive and return only these frozen dataclasses (never ORM objects), so a plugin
+written against them keeps working whatever the storage layer does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+#: The one vocabulary every provider maps its capabilities into. Reports, statistics and
+#: filters rely on it, so a plugin must not invent new words: unknown ones are dropped.
+CAPABILITIES: tuple[str, ...] = (
+    "chat",
+    "completion",
+    "embedding",
+    "image_generation",
+    "vision",
+    "audio_input",
+    "speech",
+    "transcription",
+    "function_calling",
+    "structured_output",
+    "reasoning",
+    "moderation",
+    "fine_tuning",
+)
+
+
+@dataclass(frozen=True)
+class ProviderInfo:
+    """What a plugin says about a kind of provider it can list models for.
+
+    The core turns each `ProviderInfo` into one or more configured `Provider` instances
+    (the default one named after `name`, plus every `[providers.X] type = "<name>"` table
+    of the config file) and resolves their credentials the same way for every plugin.
+    """
+
+    name: str
+    display_name: str
+    default_base_url: str | None = None
+    #: The provider ecosystem's usual variables for the key (`OPENAI_API_KEY`), read only
+    #: for the default instance and overridden by `AISYNC_<NAME>_API_KEY`.
+    api_key_env_vars: tuple[str, ...] = ()
+    #: The ecosystem's usual variables for the server address (`OLLAMA_HOST`).
+    base_url_env_vars: tuple[str, ...] = ()
+    #: False for providers that list models without a key (a local server, a public list).
+    requires_api_key: bool = True
+    #: Keyless providers with this False (a local server) are synced only once the user
+    #: enables them, sets a key or points them at a server.
+    enabled_by_default: bool = True
+    #: Providers that exist for tests and demos; skipped in production unless asked for.
+    development_only: bool = False
+
+
+@dataclass(frozen=True)
+class Provider:
+    """One configured provider instance, as the core resolved it from the settings.
+
+    `name` is the instance name (`openai-eu`) that history, freshness and `--provider` key
+    on; `type` is the `ProviderInfo.name` of the plugin that serves it (`openai`).
+    """
+
+    name: str
+    type: str
+    display_name: str
+    base_url: str | None
+    api_key: str | None = field(default=None, repr=False)
+    #: Where the key is read from, so messages can say which variable to set.
+    api_key_sources: tuple[str, ...] = ()
+    credentials_present: bool = False
+    enabled: bool = True
+    development_only: bool = False
+    #: Every other key of the instance's `[providers.<name>]` table, for plugin options.
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ModelRecord:
+    """One model as a provider lists it, normalized.
+
+    Prices are USD per million tokens; `capabilities` uses the words of `CAPABILITIES`;
+    `raw` is the provider's own JSON object for the model, stored verbatim so that nothing
+    the provider said is lost even when no field maps it.
+    """
+
+    model_id: str
+    display_name: str | None = None
+    context_window: int | None = None
+    max_output_tokens: int | None = None
+    input_price_per_mtok: float | None = None
+    output_price_per_mtok: float | None = None
+    capabilities: tuple[str, ...] = ()
+    release_date: date | None = None
+    deprecation_date: date | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict)

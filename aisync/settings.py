@@ -1,0 +1,239 @@
+"""One typed `Settings` object, built once from options, environment, config file and defaults.
+
+Strongest source first: explicit overrides (command-line options or an embedding app's
+arguments), `AISYNC_*` environment variables, the TOML config file, then defaults. Nothing
+here reads `os.environ` after `load_settings` returns: the snapshot travels in `Settings`,
+so two `Settings` in one process never leak into each other.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aisync.errors import ConfigError
+
+DEFAULT_CACHE_TTL = 12 * 3600.0
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_CONCURRENCY = 16
+_TOP_LEVEL_KEYS = {"database_url", "env", "cache_ttl", "timeout", "concurrency", "providers"}
+_PROVIDER_KEYS = {"type", "api_key", "api_key_env", "base_url", "enabled", "cache_ttl", "options"}
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+@dataclass(frozen=True)
+class ProviderConfig:
+    """What the user configured for one provider instance (file table merged with env)."""
+
+    name: str
+    type: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+    #: Where `api_key` came from (`AISYNC_OPENAI_EU_API_KEY`, `config file`), for messages.
+    api_key_source: str | None = None
+    base_url: str | None = None
+    enabled: bool | None = None
+    cache_ttl: float | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+    #: The variables a user can set to give this instance a key, strongest first.
+    api_key_vars: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    env: str = "production"
+    cache_ttl: float = DEFAULT_CACHE_TTL
+    timeout: float = DEFAULT_TIMEOUT
+    concurrency: int = DEFAULT_CONCURRENCY
+    max_retries: int = 2
+    retry_wait_cap: float = 10.0
+    config_path: Path | None = None
+    provider_tables: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    environ: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    def declared_instances(self) -> dict[str, str]:
+        """Instance name -> provider type, for every config table that names a `type`."""
+        return {
+            name: str(table["type"])
+            for name, table in self.provider_tables.items()
+            if "type" in table
+        }
+
+    def provider_config(self, name: str) -> ProviderConfig:
+        """Merge the `[providers.<name>]` table with the `AISYNC_<NAME>_*` variables."""
+        table = self.provider_tables.get(name, {})
+        prefix = f"AISYNC_{env_name(name)}_"
+        key_vars = [prefix + "API_KEY"]
+        if "api_key_env" in table:
+            key_vars.append(str(table["api_key_env"]))
+        api_key, source = None, None
+        for var in key_vars:
+            if self.environ.get(var):
+                api_key, source = self.environ[var], var
+                break
+        if api_key is None and table.get("api_key"):
+            api_key, source = str(table["api_key"]), "config file"
+        enabled = table.get("enabled")
+        if self.environ.get(prefix + "ENABLED"):
+            enabled = parse_bool(self.environ[prefix + "ENABLED"], prefix + "ENABLED")
+        ttl = self.environ.get(prefix + "CACHE_TTL") or table.get("cache_ttl")
+        return ProviderConfig(
+            name=name,
+            type=table.get("type"),
+            api_key=api_key,
+            api_key_source=source,
+            base_url=self.environ.get(prefix + "BASE_URL") or table.get("base_url"),
+            enabled=enabled,
+            cache_ttl=None if ttl is None else parse_duration(ttl, f"cache_ttl of {name}"),
+            options=dict(table.get("options", {})),
+            api_key_vars=tuple(key_vars),
+        )
+
+    def cache_ttl_for(self, name: str) -> float:
+        ttl = self.provider_config(name).cache_ttl
+        return self.cache_ttl if ttl is None else ttl
+
+
+def env_name(name: str) -> str:
+    """`openai-eu` -> `OPENAI_EU`: the part of `AISYNC_<NAME>_API_KEY` for an instance."""
+    return re.sub(r"[^0-9A-Za-z]", "_", name).upper()
+
+
+def parse_duration(value: object, what: str = "duration") -> float:
+    """Seconds from `3600`, `45s`, `30m`, `12h`, `7d`, `1w` or `1h30m`."""
+    if isinstance(value, bool):
+        raise ConfigError(f"Invalid {what}: {value!r} (use seconds or a duration like 12h)")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    else:
+        text = str(value).strip().lower()
+        try:
+            seconds = float(text)
+        except ValueError:
+            parts = _DURATION_PART.findall(text)
+            if not parts or _DURATION_PART.sub("", text).strip():
+                raise ConfigError(
+                    f"Invalid {what}: {value!r} (use seconds or a duration like 12h)"
+                ) from None
+            seconds = sum(float(n) * _UNIT_SECONDS[u] for n, u in parts)
+    if seconds < 0:
+        raise ConfigError(f"Invalid {what}: {value!r} must not be negative")
+    return seconds
+
+
+def parse_bool(value: str, what: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ConfigError(f"Invalid {what}: {value!r} (use true or false)")
+
+
+def default_database_url() -> str:
+    from platformdirs import user_data_path
+
+    return f"sqlite:///{user_data_path('aisync') / 'aisync.db'}"
+
+
+def default_config_path() -> Path:
+    from platformdirs import user_config_path
+
+    return user_config_path("aisync") / "aisync.toml"
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    config_path: str | Path | None = None,
+) -> Settings:
+    """Build the settings of one run.
+
+    :param overrides: values that beat every other source (`database_url`, `timeout`,
+        `cache_ttl`, `env`, `concurrency`); None values are ignored.
+    :param environ: the environment to read; defaults to a snapshot of `os.environ`.
+    :param config_path: the TOML file to read; defaults to `AISYNC_CONFIG`, then
+        `aisync.toml` in the user config directory if it exists.
+    """
+    env = dict(os.environ if environ is None else environ)
+    path, explicit = _config_path(config_path, env)
+    data = _read_config(path, explicit)
+    values: dict[str, Any] = {k: v for k, v in data.items() if k != "providers"}
+    for key in ("database_url", "env", "cache_ttl", "timeout", "concurrency"):
+        if env.get(f"AISYNC_{key.upper()}"):
+            values[key] = env[f"AISYNC_{key.upper()}"]
+    values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    return Settings(
+        database_url=str(values.get("database_url") or default_database_url()),
+        env=str(values.get("env", "production")).strip().lower(),
+        cache_ttl=parse_duration(values.get("cache_ttl", DEFAULT_CACHE_TTL), "cache TTL"),
+        timeout=_positive(values.get("timeout", DEFAULT_TIMEOUT), "timeout"),
+        concurrency=int(_positive(values.get("concurrency", DEFAULT_CONCURRENCY), "concurrency")),
+        config_path=path if data or explicit else None,
+        provider_tables=data.get("providers", {}),
+        environ=env,
+    )
+
+
+def _positive(value: object, what: str) -> float:
+    try:
+        number = float(str(value))
+    except ValueError:
+        raise ConfigError(f"Invalid {what}: {value!r} (expected a positive number)") from None
+    if number <= 0:
+        raise ConfigError(f"Invalid {what}: {value!r} (expected a positive number)")
+    return number
+
+
+def _config_path(config_path: str | Path | None, env: Mapping[str, str]) -> tuple[Path, bool]:
+    if config_path is not None:
+        return Path(config_path).expanduser(), True
+    if env.get("AISYNC_CONFIG"):
+        return Path(env["AISYNC_CONFIG"]).expanduser(), True
+    return default_config_path(), False
+
+
+def _read_config(path: Path, explicit: bool) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        if explicit:
+            raise ConfigError(f"Config file not found: {path}") from None
+        return {}
+    except OSError as exc:
+        raise ConfigError(f"Cannot read config file {path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"Invalid TOML in {path}: {exc}") from None
+    _check_keys(data, path)
+    return data
+
+
+def _check_keys(data: Mapping[str, Any], path: Path) -> None:
+    unknown = set(data) - _TOP_LEVEL_KEYS
+    if unknown:
+        raise ConfigError(f"Unknown setting {sorted(unknown)[0]!r} in {path}")
+    providers = data.get("providers", {})
+    if not isinstance(providers, dict):
+        raise ConfigError(f"'providers' in {path} must be a table of [providers.NAME] tables")
+    for name, table in providers.items():
+        if not isinstance(table, dict):
+            raise ConfigError(f"[providers.{name}] in {path} must be a table")
+        unknown = set(table) - _PROVIDER_KEYS
+        if unknown:
+            raise ConfigError(f"Unknown key {sorted(unknown)[0]!r} in [providers.{name}] of {path}")
+        if "options" in table and not isinstance(table["options"], dict):
+            raise ConfigError(f"[providers.{name}].options in {path} must be a table")

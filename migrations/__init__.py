@@ -1,0 +1,1 @@
+"""Alembic migrations: the schema of the aisync catalog is owned here."""

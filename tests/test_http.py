@@ -1,0 +1,81 @@
+"""The shared HTTP layer against a real server: retries, Retry-After, error messages."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from aisync.errors import InvalidApiKey, PermissionDenied, ProviderError, RateLimited
+from aisync.http import build_client, json_body, provider_error
+from tests.fakeserver import FakeServer, Reply
+
+
+def get(server: FakeServer, **options: float) -> httpx.Response:
+    with build_client(5.0, **options) as client:  # type: ignore[arg-type]
+        return client.get(server.url + "/models")
+
+
+def test_429_with_retry_after_is_retried_then_succeeds(fake_server: FakeServer) -> None:
+    fake_server.route(
+        "/models",
+        Reply(429, {"error": {"message": "slow down"}}, headers={"Retry-After": "0"}),
+        Reply(200, {"data": []}),
+    )
+    assert json_body(get(fake_server)) == {"data": []}
+    assert len(fake_server.requests) == 2
+
+
+def test_retry_after_beyond_the_cap_fails_at_once(fake_server: FakeServer) -> None:
+    fake_server.route("/models", Reply(429, {}, headers={"Retry-After": "60"}))
+    with pytest.raises(RateLimited, match="^Rate limit exceeded, retry after 60 seconds$"):
+        get(fake_server)
+    assert len(fake_server.requests) == 1
+
+
+def test_5xx_is_retried_a_bounded_number_of_times(fake_server: FakeServer) -> None:
+    fake_server.route("/models", Reply(503, raw=b"<html><body>Service Unavailable</body></html>"))
+    with pytest.raises(ProviderError, match="^Provider error 503: Service Unavailable$"):
+        get(fake_server, max_retries=2, retry_wait_cap=10.0)
+    assert len(fake_server.requests) == 3
+
+
+@pytest.mark.parametrize(
+    ("reply", "error", "message"),
+    [
+        (Reply(401, {"error": {"message": "Incorrect API key"}}), InvalidApiKey, "Invalid API key"),
+        (Reply(403, {}), PermissionDenied, "Permission denied"),
+        (
+            Reply(400, {"error": {"message": "API key not valid.", "status": "INVALID_ARGUMENT"}}),
+            InvalidApiKey,
+            "Invalid API key",
+        ),
+        (Reply(404, {"detail": "Not Found"}), ProviderError, "Provider error 404: Not Found"),
+        (Reply(429, {}), RateLimited, "Rate limit exceeded"),
+    ],
+)
+def test_error_statuses_map_to_human_messages(
+    fake_server: FakeServer, reply: Reply, error: type[Exception], message: str
+) -> None:
+    fake_server.route("/models", reply)
+    with pytest.raises(error) as raised:
+        get(fake_server, max_retries=0)
+    assert str(raised.value) == message
+
+
+def test_body_that_is_not_json(fake_server: FakeServer) -> None:
+    fake_server.route("/models", Reply(200, raw=b'{"data": [trunc'))
+    with pytest.raises(ProviderError, match="^Response is not valid JSON"):
+        json_body(get(fake_server))
+
+
+def test_connection_refused_names_the_host() -> None:
+    with build_client(2.0) as client, pytest.raises(httpx.ConnectError) as raised:
+        client.get("http://127.0.0.1:9/models")
+    assert str(provider_error(raised.value, 2.0)) == "Cannot connect to 127.0.0.1"
+
+
+def test_timeout_message_quotes_the_timeout(fake_server: FakeServer) -> None:
+    fake_server.route("/models", Reply(200, {}, delay=2))
+    with build_client(0.3) as client, pytest.raises(httpx.TimeoutException) as raised:
+        client.get(fake_server.url + "/models")
+    assert str(provider_error(raised.value, 0.3)) == "Request timeout after 0.3 seconds"

@@ -1,0 +1,103 @@
+"""Plugins found through real entry points: providers, statistics, and broken plugins."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from aisync import hookimpl
+from aisync.cli import cli
+from aisync.engine import Syncer
+from aisync.plugins import get_plugin_manager
+from aisync.records import ModelRecord, Provider
+from aisync.settings import load_settings
+from tests.fakeserver import FakeServer, Reply
+from tests.plugin_dist import write_plugin_dist
+from tests.plugins_src import BROKEN_DISCOVERY, BROKEN_IMPORT, FAKEAI
+
+LISTING = {"data": [{"id": "fake-1"}, {"id": "fake-2"}, {"id": "other"}]}
+
+
+def test_builtin_providers_come_from_entry_points() -> None:
+    plugins = get_plugin_manager()
+    assert plugins.distributions["mock"][0] == "aisync"
+    assert plugins.manager.get_plugin("mock") is not None
+
+
+def test_external_plugin_adds_a_provider_and_a_statistic(
+    plugin_site: Path, fake_server: FakeServer, sqlite_url: str
+) -> None:
+    write_plugin_dist(plugin_site, dist="aisync-fakeai", module="aisync_fakeai", source=FAKEAI)
+    fake_server.route("/models", Reply(200, LISTING))
+    settings = load_settings(
+        {"database_url": sqlite_url},
+        environ={"FAKEAI_API_KEY": "k-123", "AISYNC_FAKEAI_BASE_URL": fake_server.url},
+    )
+    syncer = Syncer(settings=settings)
+    assert syncer.plugins.distributions["aisync_fakeai"] == ("aisync-fakeai", "1.0.0")
+    report = syncer.sync_models()
+    [result] = report.results
+    assert (result.provider, result.status, result.models_found) == ("fakeai", "synced", 3)
+    assert result.stats == {"Total": 3.0, "Fake family": 2.0, "Chat": 3.0}
+    syncer.close()
+
+
+def test_broken_plugins_are_skipped_and_explained_with_verbose(
+    plugin_site: Path, sqlite_url: str
+) -> None:
+    write_plugin_dist(plugin_site, dist="bad-one", module="aisync_bad_one", source=BROKEN_IMPORT)
+    write_plugin_dist(plugin_site, dist="bad-two", module="aisync_bad_two", source=BROKEN_DISCOVERY)
+    env = {"AISYNC_DATABASE_URL": sqlite_url}
+    result = CliRunner().invoke(cli, ["sync-models", "--provider", "mock", "-v"], env=env)
+    assert result.exit_code == 0
+    assert "✓ Found 3 models" in result.stdout
+    assert (
+        "Skipping aisync_bad_one: ImportError: this plugin needs a missing dependency"
+        in result.stderr
+    )
+    assert (
+        "Skipping aisync_bad_two: RuntimeError: cannot reach the plugin's registry" in result.stderr
+    )
+    quiet = CliRunner().invoke(cli, ["sync-models", "--provider", "mock", "--force"], env=env)
+    assert "Skipping" not in quiet.stderr
+
+
+def test_plugin_passed_directly_by_an_embedding_app(sqlite_url: str) -> None:
+    class ExtraStats:
+        @hookimpl
+        def compute_stats(self, provider: Provider, models: list[ModelRecord]) -> dict[str, int]:
+            return {"Basic": sum(m.model_id.endswith("basic") for m in models)}
+
+    syncer = Syncer(sqlite_url, plugins=[ExtraStats()])
+    report = syncer.sync_models(["mock"])
+    assert report.results[0].stats["Basic"] == 1
+    assert list(report.results[0].stats)[:2] == ["Total", "Basic"]
+    syncer.close()
+
+
+def test_entry_point_plugin_works_in_a_real_subprocess(
+    plugin_site: Path, fake_server: FakeServer, sqlite_url: str
+) -> None:
+    write_plugin_dist(plugin_site, dist="aisync-fakeai", module="aisync_fakeai3", source=FAKEAI)
+    fake_server.route("/models", Reply(200, LISTING))
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(plugin_site),
+        "AISYNC_DATABASE_URL": sqlite_url,
+        "AISYNC_FAKEAI_API_KEY": "k",
+        "AISYNC_FAKEAI_BASE_URL": fake_server.url,
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "aisync", "sync-models", "-v"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "fakeai:\n  ✓ Found 3 models\n" in result.stdout
+    assert "    - Fake family: 2\n" in result.stdout

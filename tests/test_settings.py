@@ -1,0 +1,97 @@
+"""Settings precedence: options > environment > config file > defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from aisync.cli import cli
+from aisync.errors import ConfigError
+from aisync.settings import load_settings, parse_duration
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("3600", 3600), ("45s", 45), ("30m", 1800), ("12h", 43200), ("7d", 604800), ("1h30m", 5400)],
+)
+def test_durations(text: str, seconds: float) -> None:
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["soon", "12x", "-5", "h"])
+def test_bad_durations(text: str) -> None:
+    with pytest.raises(ConfigError):
+        parse_duration(text)
+
+
+def test_precedence(tmp_path: Path) -> None:
+    config = tmp_path / "aisync.toml"
+    config.write_text('database_url = "sqlite:///file.db"\ncache_ttl = "1h"\ntimeout = 10\n')
+    from_file = load_settings(environ={}, config_path=config)
+    assert (from_file.database_url, from_file.cache_ttl, from_file.timeout) == (
+        "sqlite:///file.db",
+        3600,
+        10,
+    )
+    env = {"AISYNC_DATABASE_URL": "sqlite:///env.db", "AISYNC_CACHE_TTL": "2h"}
+    from_env = load_settings(environ=env, config_path=config)
+    assert (from_env.database_url, from_env.cache_ttl) == ("sqlite:///env.db", 7200)
+    from_option = load_settings(
+        {"database_url": "sqlite:///opt.db"}, environ=env, config_path=config
+    )
+    assert from_option.database_url == "sqlite:///opt.db"
+
+
+def test_aisync_config_variable_and_default_path(tmp_path: Path) -> None:
+    config = tmp_path / "custom.toml"
+    config.write_text('env = "development"\n')
+    assert load_settings(environ={"AISYNC_CONFIG": str(config)}).env == "development"
+    assert load_settings(environ={}).env == "production"
+
+
+def test_provider_instance_settings(tmp_path: Path) -> None:
+    config = tmp_path / "aisync.toml"
+    config.write_text(
+        '[providers.openai-eu]\ntype = "openai"\nbase_url = "https://eu.example/v1"\n'
+        'api_key_env = "EU_KEY"\ncache_ttl = "6h"\n'
+    )
+    settings = load_settings(environ={"EU_KEY": "k-eu"}, config_path=config)
+    eu = settings.provider_config("openai-eu")
+    assert (eu.type, eu.base_url, eu.api_key, eu.api_key_source) == (
+        "openai",
+        "https://eu.example/v1",
+        "k-eu",
+        "EU_KEY",
+    )
+    assert settings.cache_ttl_for("openai-eu") == 6 * 3600
+    override = load_settings(
+        environ={"EU_KEY": "k-eu", "AISYNC_OPENAI_EU_API_KEY": "k-generic"}, config_path=config
+    )
+    assert override.provider_config("openai-eu").api_key == "k-generic"
+    assert "k-eu" not in repr(eu)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("timeout = ", "Invalid TOML"),
+        ("colour = 1", "Unknown setting 'colour'"),
+        ('[providers.x]\nbase-url = "y"', "Unknown key 'base-url' in [providers.x]"),
+        ('cache_ttl = "forever"', "Invalid cache TTL"),
+    ],
+)
+def test_bad_config_is_one_clear_line(tmp_path: Path, content: str, message: str) -> None:
+    config = tmp_path / "aisync.toml"
+    config.write_text(content)
+    result = CliRunner().invoke(cli, ["sync-models", "--config", str(config)])
+    assert result.exit_code == 1
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.output
+
+
+def test_missing_explicit_config_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="Config file not found"):
+        load_settings(environ={"AISYNC_CONFIG": str(tmp_path / "nope.toml")})
