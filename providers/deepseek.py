@@ -1,0 +1,91 @@
+"""The `deepseek` provider: DeepSeek's OpenAI-compatible `GET {base}/models`.
+
+One unpaged OpenAI-shaped answer with only `id`, `object` and `owned_by` per model: no
+`created` (so no release date), context, prices or capabilities. Today it lists two
+aliases, `deepseek-chat` and `deepseek-reasoner`, the non-thinking and thinking modes of
+the same current model.
+
+Capabilities come from `CAPABILITY_RULES` and follow DeepSeek's "Models & Pricing" page
+(api-docs.deepseek.com/quick_start/pricing): both models offer JSON Output
+(`structured_output`), Function Calling and Chat Prefix Completion; FIM (legacy
+`completion`) is offered for `deepseek-chat` only. For `deepseek-reasoner` the page notes
+that a request with `tools` is served by the `deepseek-chat` mode; tools still work, so it
+keeps `function_calling`. Ids the table does not know are chat models, reasoning ones when
+the id says `reasoner`.
+
+Families for statistics (`FAMILIES`): `DeepSeek Chat` and `DeepSeek Reasoner`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import httpx
+
+from aisync import hookimpl
+from aisync.records import ModelRecord, Provider, ProviderInfo
+from aisync.settings import Settings
+from aisync_providers.openai_style import (
+    CapabilityRule,
+    FamilyRule,
+    capabilities_for,
+    family_counts,
+    fetch_listing,
+    listing_entries,
+)
+
+INFO = ProviderInfo(
+    name="deepseek",
+    display_name="DeepSeek",
+    default_base_url="https://api.deepseek.com",
+    api_key_env_vars=("DEEPSEEK_API_KEY",),
+)
+
+_TOOLS = ("chat", "function_calling", "structured_output")
+
+#: (pattern searched in the lower-cased id, capabilities), first match wins.
+CAPABILITY_RULES: tuple[CapabilityRule, ...] = (
+    # Thinking mode: JSON output and tools (tool requests run in non-thinking mode).
+    (r"^deepseek-reasoner$", (*_TOOLS, "reasoning")),
+    # Non-thinking mode: JSON output, tools and FIM completion (beta).
+    (r"^deepseek-chat$", (*_TOOLS, "completion")),
+    # Ids not yet in this table: chat models, reasoning ones when named so.
+    (r"reasoner", ("chat", "reasoning")),
+    (r".", ("chat",)),
+)
+
+#: (statistic, pattern searched in the lower-cased id).
+FAMILIES: tuple[FamilyRule, ...] = (
+    ("DeepSeek Chat", r"^deepseek-chat"),
+    ("DeepSeek Reasoner", r"^deepseek-reasoner"),
+)
+
+
+@hookimpl
+def discover_providers(settings: Settings) -> list[ProviderInfo]:
+    return [INFO]
+
+
+@hookimpl
+def fetch_models(
+    provider: Provider, client: httpx.Client, settings: Settings
+) -> list[ModelRecord] | None:
+    if provider.type != INFO.name:
+        return None
+    return [_record(entry) for entry in listing_entries(fetch_listing(client, provider))]
+
+
+@hookimpl
+def compute_stats(provider: Provider, models: Sequence[ModelRecord]) -> dict[str, float] | None:
+    if provider.type != INFO.name:
+        return None
+    return family_counts((model.model_id for model in models), FAMILIES)
+
+
+def _record(entry: Mapping[str, Any]) -> ModelRecord:
+    return ModelRecord(
+        model_id=entry["id"],
+        capabilities=capabilities_for(entry["id"], CAPABILITY_RULES),
+        raw=dict(entry),
+    )

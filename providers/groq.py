@@ -1,0 +1,121 @@
+"""The `groq` provider: GroqCloud's OpenAI-compatible `GET {base}/models`.
+
+One unpaged OpenAI-shaped answer whose entries add `active`, `context_window`,
+`max_completion_tokens` and `public_apps` to `id`, `created` (kept as the release date) and
+`owned_by`. Ids of hosted open models carry their maker (`meta-llama/llama-4-scout-...`,
+`openai/gpt-oss-120b`); they are kept as given, since that is what requests name.
+
+Inactive models (`"active": false`) are left out: aisync records what a provider serves,
+and Groq marks a model inactive when it can no longer be called (decommissioned), so it
+shows up as removed and comes back as added if Groq reactivates it. `raw` keeps the flag
+for every model synced.
+
+No capabilities or prices are published: capabilities come from `CAPABILITY_RULES`
+(first match wins); anything no earlier rule names is a chat model, which is what Groq
+hosts besides its speech and safety models. Families for statistics (`FAMILIES`, by id):
+`Llama` (chat Llamas, not the guard models), `GPT-OSS`, `Qwen`, `Kimi`, `Whisper`,
+`Guard` (safety classifiers, including `gpt-oss-safeguard`, which also counts in
+`GPT-OSS`) and `Compound` (Groq's agentic systems).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import httpx
+
+from aisync import hookimpl
+from aisync.records import ModelRecord, Provider, ProviderInfo
+from aisync.settings import Settings
+from aisync_providers.openai_style import (
+    CapabilityRule,
+    FamilyRule,
+    capabilities_for,
+    count_or_none,
+    created_date,
+    family_counts,
+    fetch_listing,
+    listing_entries,
+)
+
+INFO = ProviderInfo(
+    name="groq",
+    display_name="Groq",
+    default_base_url="https://api.groq.com/openai/v1",
+    api_key_env_vars=("GROQ_API_KEY",),
+)
+
+_TOOLS = ("chat", "function_calling", "structured_output")
+
+#: (pattern searched in the lower-cased id, capabilities), first match wins.
+CAPABILITY_RULES: tuple[CapabilityRule, ...] = (
+    # Speech to text: whisper-large-v3(-turbo), distil-whisper-large-v3-en.
+    (r"whisper", ("transcription",)),
+    # Text to speech: playai-tts(-arabic), canopylabs/orpheus-*.
+    (r"playai-tts|orpheus", ("speech",)),
+    # Safety classifiers: gpt-oss-safeguard reasons over a policy; Llama Guard 4 also
+    # checks images; llama-guard-3 and llama-prompt-guard-2-* classify text.
+    (r"gpt-oss-safeguard", ("moderation", "reasoning")),
+    (r"llama-guard-4", ("moderation", "vision")),
+    (r"guard", ("moderation",)),
+    # groq/compound(-mini): agentic systems with built-in web search and code execution,
+    # which take no caller-defined tools.
+    (r"^groq/compound", ("chat",)),
+    # openai/gpt-oss-20b/120b: reasoning with tools and JSON-schema output.
+    (r"gpt-oss", (*_TOOLS, "reasoning")),
+    # Reasoning open models: qwen/qwen3-32b, qwen-qwq-32b, deepseek-r1-distill-*.
+    (r"qwen3|qwq|deepseek-r1", ("chat", "function_calling", "reasoning")),
+    # Llama 4 Scout and Maverick see images.
+    (r"llama-4", (*_TOOLS, "vision")),
+    # moonshotai/kimi-k2-instruct(-0905).
+    (r"kimi-k2", _TOOLS),
+    # Llama 3.x (llama-3.3-70b-versatile, llama-3.1-8b-instant, llama3-*) call tools.
+    (r"llama-?3", ("chat", "function_calling")),
+    # Everything else Groq hosts is a chat model (allam-2-7b, gemma2-9b-it, ...).
+    (r".", ("chat",)),
+)
+
+#: (statistic, pattern searched in the lower-cased id); see the module docstring.
+FAMILIES: tuple[FamilyRule, ...] = (
+    ("Llama", r"(^|/)llama-?\d"),
+    ("GPT-OSS", r"(^|/)gpt-oss-"),
+    ("Qwen", r"(^|/)qwen"),
+    ("Kimi", r"(^|/)kimi-"),
+    ("Whisper", r"whisper"),
+    ("Guard", r"guard"),
+    ("Compound", r"^groq/compound"),
+)
+
+
+@hookimpl
+def discover_providers(settings: Settings) -> list[ProviderInfo]:
+    return [INFO]
+
+
+@hookimpl
+def fetch_models(
+    provider: Provider, client: httpx.Client, settings: Settings
+) -> list[ModelRecord] | None:
+    if provider.type != INFO.name:
+        return None
+    entries = listing_entries(fetch_listing(client, provider))
+    return [_record(entry) for entry in entries if entry.get("active") is not False]
+
+
+@hookimpl
+def compute_stats(provider: Provider, models: Sequence[ModelRecord]) -> dict[str, float] | None:
+    if provider.type != INFO.name:
+        return None
+    return family_counts((model.model_id for model in models), FAMILIES)
+
+
+def _record(entry: Mapping[str, Any]) -> ModelRecord:
+    return ModelRecord(
+        model_id=entry["id"],
+        context_window=count_or_none(entry.get("context_window")),
+        max_output_tokens=count_or_none(entry.get("max_completion_tokens")),
+        capabilities=capabilities_for(entry["id"], CAPABILITY_RULES),
+        release_date=created_date(entry),
+        raw=dict(entry),
+    )

@@ -1,0 +1,93 @@
+"""The OpenAI-shaped model listing, and the id rules its thin entries call for.
+
+OpenAI, xAI, Groq and DeepSeek answer `GET {base}/models` with
+`{"object": "list", "data": [{"id": ..., "object": "model", "created": ..., "owned_by": ...}]}`
+in one page. Most entries say nothing about what a model can do, so each of those
+providers infers capabilities and families from the id with a table of rules; the helpers
+that apply such tables live here so that every provider reads them the same way.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+import httpx
+
+from aisync.errors import BadResponse
+from aisync.http import json_body
+from aisync.records import CAPABILITIES, Provider
+
+#: One rule of a capability table: an id pattern (`re.search`) and what a match means.
+CapabilityRule = tuple[str, tuple[str, ...]]
+#: One rule of a family table: a statistic name and the id pattern (`re.search`) it counts.
+FamilyRule = tuple[str, str]
+
+_ORDER = {name: index for index, name in enumerate(CAPABILITIES)}
+
+
+def fetch_listing(client: httpx.Client, provider: Provider, path: str = "/models") -> Any:
+    """GET `{base}{path}` with the provider's Bearer key and return the parsed JSON."""
+    base = (provider.base_url or "").rstrip("/")
+    headers = {"Authorization": f"Bearer {provider.api_key}"} if provider.api_key else {}
+    return json_body(client.get(f"{base}{path}", headers=headers))
+
+
+def listing_entries(body: Any, key: str = "data") -> list[dict[str, Any]]:
+    """The model objects of a listing; entries that are not objects with a string id are skipped.
+
+    Raises `BadResponse` when the body is not an object or `key` does not hold a list.
+    """
+    if not isinstance(body, dict):
+        raise BadResponse(f"Model list is not a JSON object (got {type(body).__name__})")
+    entries = body.get(key)
+    if not isinstance(entries, list):
+        raise BadResponse(f"Model list has no '{key}' array")
+    return [e for e in entries if isinstance(e, dict) and isinstance(e.get("id"), str) and e["id"]]
+
+
+def created_date(entry: Mapping[str, Any]) -> date | None:
+    """The UTC date of the entry's `created` epoch seconds, or None when absent or unusable."""
+    created = entry.get("created")
+    if isinstance(created, bool) or not isinstance(created, int) or created <= 0:
+        return None
+    try:
+        return datetime.fromtimestamp(created, tz=UTC).date()
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def count_or_none(value: Any) -> int | None:
+    """A token count as the API sent it, or None for anything but a non-negative integer."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        return None
+    return value
+
+
+def capabilities_for(model_id: str, rules: Sequence[CapabilityRule]) -> tuple[str, ...]:
+    """The capabilities of the first rule whose pattern matches the id (lower-cased), else ()."""
+    lowered = model_id.lower()
+    for pattern, capabilities in rules:
+        if re.search(pattern, lowered):
+            return in_vocabulary_order(capabilities)
+    return ()
+
+
+def in_vocabulary_order(capabilities: Iterable[str]) -> tuple[str, ...]:
+    """Deduplicate and order capabilities as `records.CAPABILITIES` lists them."""
+    return tuple(sorted({c for c in capabilities if c in _ORDER}, key=_ORDER.__getitem__))
+
+
+def family_counts(model_ids: Iterable[str], families: Sequence[FamilyRule]) -> dict[str, float]:
+    """How many ids each family pattern matches (lower-cased); families with none are left out.
+
+    Like the core's capability counts, an empty family is not reported.
+    """
+    lowered = [model_id.lower() for model_id in model_ids]
+    counts = {
+        name: sum(1 for model_id in lowered if re.search(pattern, model_id))
+        for name, pattern in families
+    }
+    return {name: float(count) for name, count in counts.items() if count}

@@ -1,0 +1,302 @@
+"""The Gemini plugin against cassettes built from real Generative Language API answers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+
+from aisync.errors import BadResponse, InvalidApiKey, ProviderError, RateLimited
+from aisync.http import build_client
+from aisync.records import CAPABILITIES, ModelRecord, Provider
+from aisync.settings import Settings
+from aisync_providers import gemini as plugin
+
+CASSETTES = Path(__file__).parent / "cassettes" / "test_gemini"
+BASE_URL = "https://generativelanguage.googleapis.com/v1beta"
+
+#: The capabilities of every id of the recorded listing (gemini-2026-02.json).
+EXPECTED_CAPABILITIES: dict[tuple[str, ...], tuple[str, ...]] = {
+    ("chat", "vision", "audio_input", "function_calling", "structured_output", "reasoning"): (
+        "gemini-2.5-flash",
+        "gemini-2.5-pro",
+        "gemini-exp-1206",
+        "gemini-flash-latest",
+        "gemini-flash-lite-latest",
+        "gemini-pro-latest",
+        "gemini-2.5-flash-lite",
+        "gemini-2.5-flash-preview-09-2025",
+        "gemini-2.5-flash-lite-preview-09-2025",
+        "gemini-3-pro-preview",
+        "gemini-3-flash-preview",
+    ),
+    ("chat", "vision", "audio_input", "function_calling", "structured_output"): (
+        "gemini-2.0-flash",
+        "gemini-2.0-flash-001",
+        "gemini-2.0-flash-lite-001",
+        "gemini-2.0-flash-lite",
+    ),
+    ("chat", "image_generation", "vision"): (
+        "gemini-2.0-flash-exp-image-generation",
+        "gemini-2.5-flash-image",
+    ),
+    ("chat", "image_generation", "vision", "reasoning"): (
+        "gemini-3-pro-image-preview",
+        "nano-banana-pro-preview",
+    ),
+    ("speech",): ("gemini-2.5-flash-preview-tts", "gemini-2.5-pro-preview-tts"),
+    ("chat",): ("gemma-3-1b-it", "gemma-3n-e4b-it", "gemma-3n-e2b-it", "aqa"),
+    ("chat", "vision"): ("gemma-3-4b-it", "gemma-3-12b-it", "gemma-3-27b-it"),
+    ("chat", "vision", "function_calling", "reasoning"): (
+        "gemini-robotics-er-1.5-preview",
+        "gemini-2.5-computer-use-preview-10-2025",
+    ),
+    ("chat", "reasoning"): ("deep-research-pro-preview-12-2025",),
+    ("embedding",): ("gemini-embedding-001",),
+    ("image_generation",): (
+        "imagen-4.0-generate-preview-06-06",
+        "imagen-4.0-ultra-generate-preview-06-06",
+        "imagen-4.0-generate-001",
+        "imagen-4.0-ultra-generate-001",
+        "imagen-4.0-fast-generate-001",
+    ),
+    # Veo makes video: no word of the vocabulary fits.
+    (): (
+        "veo-2.0-generate-001",
+        "veo-3.0-generate-001",
+        "veo-3.0-fast-generate-001",
+        "veo-3.1-generate-preview",
+        "veo-3.1-fast-generate-preview",
+    ),
+    ("audio_input", "speech", "reasoning"): (
+        "gemini-2.5-flash-native-audio-latest",
+        "gemini-2.5-flash-native-audio-preview-09-2025",
+        "gemini-2.5-flash-native-audio-preview-12-2025",
+    ),
+}
+
+
+@pytest.fixture
+def client() -> Iterator[httpx.Client]:
+    client = build_client(5.0, max_retries=0)
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(database_url="sqlite://")
+
+
+def make_provider(name: str = "gemini", type_: str = "gemini") -> Provider:
+    return Provider(
+        name=name,
+        type=type_,
+        display_name="Google Gemini",
+        base_url=BASE_URL,
+        api_key="test-key",
+        credentials_present=True,
+    )
+
+
+def recorded_entries() -> list[dict[str, Any]]:
+    """The model objects of the full-listing cassette, i.e. of the real recording."""
+    cassette = yaml.safe_load((CASSETTES / "test_full_listing.yaml").read_text(encoding="utf-8"))
+    body = json.loads(cassette["interactions"][0]["response"]["body"]["string"])
+    return list(body["models"])
+
+
+def by_id(records: list[ModelRecord]) -> dict[str, ModelRecord]:
+    return {record.model_id: record for record in records}
+
+
+def test_discover_providers(settings: Settings) -> None:
+    (info,) = plugin.discover_providers(settings)
+    assert info.name == "gemini"
+    assert info.display_name == "Google Gemini"
+    assert info.default_base_url == BASE_URL
+    assert info.api_key_env_vars == ("GEMINI_API_KEY", "GOOGLE_API_KEY")
+    assert info.requires_api_key
+
+
+def test_other_provider_types_are_not_answered(client: httpx.Client, settings: Settings) -> None:
+    other = make_provider("openai", "openai")
+    assert plugin.fetch_models(other, client, settings) is None
+    assert plugin.compute_stats(other, []) is None
+
+
+@pytest.mark.vcr
+def test_full_listing(vcr: Any, client: httpx.Client, settings: Settings) -> None:
+    sent: list[httpx.Request] = []
+    client.event_hooks["request"].append(sent.append)
+
+    records = plugin.fetch_models(make_provider("gemini-eu"), client, settings)
+
+    assert vcr.all_played and vcr.play_count == 1
+    assert records is not None and len(records) == len(recorded_entries()) == 45
+    assert len(by_id(records)) == 45
+    (request,) = sent
+    assert request.headers["x-goog-api-key"] == "test-key"
+    assert "key" not in request.url.params and "test-key" not in str(request.url)
+    models = by_id(records)
+    flash = models["gemini-2.5-flash"]
+    assert flash.display_name == "Gemini 2.5 Flash"
+    assert flash.context_window == 1048576
+    assert flash.max_output_tokens == 65536
+    assert flash.capabilities == (
+        "chat",
+        "vision",
+        "audio_input",
+        "function_calling",
+        "structured_output",
+        "reasoning",
+    )
+    assert flash.input_price_per_mtok is None and flash.release_date is None
+    assert flash.raw["name"] == "models/gemini-2.5-flash"
+    assert flash.raw["supportedGenerationMethods"][0] == "generateContent"
+    embedding = models["gemini-embedding-001"]
+    assert (embedding.context_window, embedding.max_output_tokens) == (2048, 1)
+    assert embedding.capabilities == ("embedding",)
+    imagen = models["imagen-4.0-generate-001"]
+    assert imagen.display_name == "Imagen 4"
+    assert (imagen.context_window, imagen.max_output_tokens) == (480, 8192)
+    assert imagen.capabilities == ("image_generation",)
+    assert models["nano-banana-pro-preview"].display_name == "Nano Banana Pro"
+    assert models["gemini-2.0-flash"].capabilities[-1] == "structured_output"
+
+
+@pytest.mark.vcr
+def test_pagination(
+    vcr: Any, client: httpx.Client, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(plugin, "PAGE_SIZE", 15)
+
+    records = plugin.fetch_models(make_provider(), client, settings)
+
+    assert vcr.all_played and vcr.play_count == 3
+    assert records is not None and len(records) == 45
+    assert [r.model_id for r in records] == [
+        e["name"].removeprefix("models/") for e in recorded_entries()
+    ]
+
+
+@pytest.mark.vcr
+def test_invalid_key(vcr: Any, client: httpx.Client, settings: Settings) -> None:
+    with pytest.raises(InvalidApiKey, match=r"^Invalid API key$"):
+        plugin.fetch_models(make_provider(), client, settings)
+    assert vcr.all_played
+
+
+@pytest.mark.vcr
+def test_rate_limited(vcr: Any, client: httpx.Client, settings: Settings) -> None:
+    """The wait is the body's RetryInfo `retryDelay` ("48s"), not the message's 48.9s."""
+    with pytest.raises(RateLimited, match=r"^Rate limit exceeded, retry after 48 seconds$"):
+        plugin.fetch_models(make_provider(), client, settings)
+    assert vcr.all_played
+
+
+@pytest.mark.vcr
+def test_server_error(vcr: Any, client: httpx.Client, settings: Settings) -> None:
+    with pytest.raises(ProviderError) as caught:
+        plugin.fetch_models(make_provider(), client, settings)
+    assert str(caught.value) == (
+        "Provider error 503: The model is overloaded. Please try again later."
+    )
+    assert vcr.all_played
+
+
+def test_cassettes_hold_no_secret() -> None:
+    files = sorted(CASSETTES.glob("*.yaml"))
+    assert files
+    for path in files:
+        text = path.read_text(encoding="utf-8").lower()
+        for secret in ("test-key", "x-goog-api-key", "authorization", "key="):
+            assert secret not in text, f"{path.name} contains {secret!r}"
+
+
+def _serve(body: bytes) -> httpx.Client:
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, content=body))
+    return build_client(5.0, max_retries=0, transport=transport)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"[]", "Gemini model list is not a JSON object"),
+        (b'{"models": {}}', "Gemini model list has no 'models' array"),
+        (b'{"models": [], "nextPageToken": 3}', "Gemini model list has a non-string"),
+        (b"<html>", "Response is not valid JSON"),
+    ],
+)
+def test_wrong_shapes_are_bad_responses(body: bytes, message: str, settings: Settings) -> None:
+    with _serve(body) as client, pytest.raises(BadResponse, match=message):
+        plugin.fetch_models(make_provider(), client, settings)
+
+
+def test_bad_entries_are_skipped_and_wrong_types_tolerated(settings: Settings) -> None:
+    entries: list[Any] = [
+        "models/not-an-object",
+        {"displayName": "No name"},
+        {"name": 7},
+        {"name": "models/"},
+        {"name": "models/gemini-x", "inputTokenLimit": "big", "outputTokenLimit": True},
+        {"name": "models/gemini-y", "supportedGenerationMethods": "generateContent"},
+    ]
+    with _serve(json.dumps({"models": entries}).encode()) as client:
+        records = plugin.fetch_models(make_provider(), client, settings)
+    assert records == [
+        ModelRecord(model_id="gemini-x", raw=entries[4]),
+        ModelRecord(model_id="gemini-y", raw=entries[5]),
+    ]
+
+
+def test_empty_listing_without_models_key(settings: Settings) -> None:
+    with _serve(b"{}") as client:
+        assert plugin.fetch_models(make_provider(), client, settings) == []
+
+
+def test_endless_paging_is_bounded(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(plugin, "MAX_PAGES", 3)
+    with (
+        _serve(b'{"models": [], "nextPageToken": "again"}') as client,
+        pytest.raises(BadResponse, match="more than 3 pages"),
+    ):
+        plugin.fetch_models(make_provider(), client, settings)
+
+
+def test_capability_table_covers_every_recorded_id() -> None:
+    expected = {model_id: caps for caps, ids in EXPECTED_CAPABILITIES.items() for model_id in ids}
+    records = [plugin._record(entry) for entry in recorded_entries()]
+    actual = {r.model_id: r.capabilities for r in records if r is not None}
+    assert actual == {
+        model_id: tuple(w for w in CAPABILITIES if w in caps) for model_id, caps in expected.items()
+    }
+    for model_id, caps in actual.items():
+        assert caps or model_id.startswith("veo-"), f"{model_id} has no capability"
+        if model_id.endswith("-tts") or "embedding" in model_id or model_id.startswith("veo-"):
+            assert not {"chat", "vision"} & set(caps), model_id
+
+
+@pytest.mark.vcr("test_full_listing.yaml")
+def test_stats(vcr: Any, client: httpx.Client, settings: Settings) -> None:
+    records = plugin.fetch_models(make_provider(), client, settings)
+    assert records is not None
+    stats = plugin.compute_stats(make_provider(), records)
+    assert stats == {
+        # gemini-2.5-pro, gemini-pro-latest, gemini-3-pro-preview and the -pro TTS and image models
+        "Gemini Pro": 5.0,
+        # 2.0/2.5/3 Flash and Flash-Lite with previews and aliases (12), TTS, 2 image, 3 live
+        "Gemini Flash": 17.0,
+        "Gemma": 6.0,
+        "Imagen": 5.0,
+        "Veo": 5.0,
+        # 15 Gemini chat, 4 image, 3 Gemma 3, Robotics-ER, Computer Use, 3 native-audio
+        "Multimodal": 27.0,
+    }
