@@ -106,7 +106,7 @@ def select(
         if not provider.credentials_present:
             hint = " or ".join(provider.api_key_sources)
             raise UsageError(f"Provider '{name}' has no credentials: set {hint}")
-        if provider.enabled is False and settings.provider_config(name).enabled is False:
+        if settings.provider_config(name).enabled is False:
             raise UsageError(f"Provider '{name}' is disabled in the settings")
         chosen.append(provider)
     return chosen

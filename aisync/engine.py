@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
@@ -89,6 +89,7 @@ class Syncer:
         force: bool = False,
         dry_run: bool = False,
         timeout: float | None = None,
+        progress: Callable[[ProviderResult], None] | None = None,
     ) -> SyncReport:
         """Sync the selected providers (default: every available one) and report.
 
@@ -97,11 +98,14 @@ class Syncer:
         :param force: sync even providers whose last sync is younger than their TTL.
         :param dry_run: fetch and compare, but write nothing at all to the database.
         :param timeout: seconds before a silent provider is given up (default: settings).
+        :param progress: called with each provider's result as soon as it is known.
         """
         settings = self.settings
         if timeout is not None:
             settings = dataclasses.replace(settings, timeout=timeout)
-        run = _Run(self, settings, force=force, dry_run=dry_run, requested=providers)
+        run = _Run(
+            self, settings, force=force, dry_run=dry_run, requested=providers, progress=progress
+        )
         return run.execute()
 
 
@@ -116,8 +120,10 @@ class _Run:
         force: bool,
         dry_run: bool,
         requested: Sequence[str] | None,
+        progress: Callable[[ProviderResult], None] | None,
     ) -> None:
         self.syncer = syncer
+        self.progress = progress
         self.settings = settings
         self.force = force
         self.dry_run = dry_run
@@ -181,16 +187,21 @@ class _Run:
         due = []
         for provider in selected:
             previous = last.get(provider.name)
-            if self._fresh(provider, previous):
-                results[provider.name] = self._skip(engine, provider, previous)
+            if previous is not None and self._fresh(provider, previous):
+                results[provider.name] = self._report(self._skip(engine, provider, previous))
             else:
                 due.append(provider)
         if due:
             results.update(self._fetch_and_write(engine, due, last))
         return [results[p.name] for p in selected]
 
-    def _fresh(self, provider: Provider, previous: datetime | None) -> bool:
-        if self.force or previous is None:
+    def _report(self, result: ProviderResult) -> ProviderResult:
+        if self.progress is not None:
+            self.progress(result)
+        return result
+
+    def _fresh(self, provider: Provider, previous: datetime) -> bool:
+        if self.force:
             return False
         ttl = timedelta(seconds=self.settings.cache_ttl_for(provider.name))
         return _now() - previous < ttl
@@ -226,8 +237,10 @@ class _Run:
                 futures[provider.name] = (future, *started)
             for provider in due:
                 future, clock, started_at = futures[provider.name]
-                results[provider.name] = self._complete(
-                    engine, provider, future, clock, started_at, last.get(provider.name)
+                results[provider.name] = self._report(
+                    self._complete(
+                        engine, provider, future, clock, started_at, last.get(provider.name)
+                    )
                 )
         return results
 

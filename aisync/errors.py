@@ -25,26 +25,35 @@ class DatabaseError(AisyncError):
 
 
 class ProviderError(AisyncError):
-    """A provider could not be synced; the message is what the user sees after the name."""
+    """A provider could not be synced; the message is what the user sees after the name.
+
+    `status` is the HTTP status that caused it, when one did, so a plugin can tell an
+    optional endpoint that does not exist (404) from a real failure without reading text.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class InvalidApiKey(ProviderError):
-    def __init__(self) -> None:
-        super().__init__("Invalid API key")
+    def __init__(self, status: int | None = 401) -> None:
+        super().__init__("Invalid API key", status=status)
 
 
 class PermissionDenied(ProviderError):
     def __init__(self) -> None:
-        super().__init__("Permission denied")
+        super().__init__("Permission denied", status=403)
 
 
 class RateLimited(ProviderError):
     def __init__(self, retry_after: float | None) -> None:
         self.retry_after = retry_after
         if retry_after is None:
-            super().__init__("Rate limit exceeded")
+            super().__init__("Rate limit exceeded", status=429)
         else:
-            super().__init__(f"Rate limit exceeded, retry after {retry_after:g} seconds")
+            message = f"Rate limit exceeded, retry after {retry_after:g} seconds"
+            super().__init__(message, status=429)
 
 
 class RequestTimeout(ProviderError):

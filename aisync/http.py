@@ -116,10 +116,10 @@ def error_for_response(response: httpx.Response) -> ProviderError:
     if status == 403:
         return PermissionDenied()
     if status == 400 and any(marker in response.text for marker in _BAD_KEY_MARKERS):
-        return InvalidApiKey()
+        return InvalidApiKey(status=400)
     if status == 429:
         return RateLimited(retry_after_seconds(response))
-    return ProviderError(f"Provider error {status}: {provider_message(response)}")
+    return ProviderError(f"Provider error {status}: {provider_message(response)}", status=status)
 
 
 def provider_message(response: httpx.Response) -> str:

@@ -18,6 +18,7 @@ CAPABILITIES: tuple[str, ...] = (
     "completion",
     "embedding",
     "image_generation",
+    "video_generation",
     "vision",
     "audio_input",
     "speech",

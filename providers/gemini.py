@@ -9,8 +9,7 @@ listed, even the embedding model's 1), `supportedGenerationMethods` and, on thin
 
 Capabilities come from the generation methods, read through `RULES`: what a method means
 depends on the family (`generateContent` is chat for Gemini, speech for a TTS model), so each
-rule pairs a method with an id pattern. Veo models (`predictLongRunning`) make video, which the
-capability vocabulary has no word for: they get no capability and are counted as `Veo`.
+rule pairs a method with an id pattern. Veo models (`predictLongRunning`) make video.
 """
 
 from __future__ import annotations
@@ -76,6 +75,8 @@ RULES: tuple[tuple[str, re.Pattern[str], tuple[str, ...]], ...] = (
     ("embedContent", re.compile(""), ("embedding",)),
     # predict serves Imagen; only Imagen makes images through it.
     ("predict", re.compile(r"^imagen-"), ("image_generation",)),
+    # predictLongRunning serves Veo, which makes videos.
+    ("predictLongRunning", re.compile(r"^veo-"), ("video_generation",)),
     # Live API native-audio dialog models hear and speak.
     ("bidiGenerateContent", re.compile(r"native-audio"), ("audio_input", "speech")),
 )

@@ -178,7 +178,7 @@ def _show(client: httpx.Client, base: str, name: str) -> Mapping[str, Any] | Non
     try:
         response = client.post(f"{base}/api/show", json={"model": name})
     except ProviderError as exc:
-        if str(exc).startswith("Provider error 404:"):
+        if exc.status == 404:
             return None
         raise
     body = json_body(response)

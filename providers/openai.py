@@ -61,9 +61,8 @@ CAPABILITY_RULES: tuple[CapabilityRule, ...] = (
     # GPT Image models draw from text and edit given images; DALL-E only draws.
     (r"^(gpt-image|chatgpt-image)", ("image_generation", "vision")),
     (r"^dall-e", ("image_generation",)),
-    # Sora makes videos. The vocabulary has no video word: counted with visual generation,
-    # never as chat.
-    (r"^sora", ("image_generation",)),
+    # Sora makes videos, never chat.
+    (r"^sora", ("video_generation",)),
     # Realtime speech-to-speech sessions with tools; gpt-realtime also takes images.
     (r"^gpt-realtime", (*_VOICE, "vision")),
     (r"realtime", _VOICE),

@@ -64,9 +64,8 @@ _TOOLS = ("chat", "function_calling", "structured_output")
 
 #: (pattern searched in the lower-cased id, capabilities), first match wins.
 CAPABILITY_RULES: tuple[CapabilityRule, ...] = (
-    # Grok Imagine video makes videos from text or an image. The vocabulary has no video
-    # word: counted with visual generation, never as chat.
-    (r"^grok-imagine-video", ("image_generation",)),
+    # Grok Imagine video makes videos from text or an image, never chat.
+    (r"^grok-imagine-video", ("video_generation",)),
     # Image generators: grok-2-image-1212, grok-imagine-image(-pro).
     (r"-image(-|$)", ("image_generation",)),
     # Vision chat models: grok-2-vision-1212.
@@ -127,13 +126,12 @@ def usd_per_mtok(value: Any) -> float | None:
 def _language_models(client: httpx.Client, provider: Provider) -> dict[str, dict[str, Any]]:
     """The `/language-models` entries by id, or nothing when the endpoint does not exist.
 
-    The shared client reports a 404 only as a `ProviderError` whose message carries the
-    status, so that message is what tells "endpoint missing" from a real failure.
+    Gateways that speak only the OpenAI subset answer 404 here; any other failure is real.
     """
     try:
         body = fetch_listing(client, provider, LANGUAGE_MODELS_PATH)
     except ProviderError as exc:
-        if type(exc) is ProviderError and str(exc).startswith("Provider error 404:"):
+        if exc.status == 404:
             return {}
         raise
     return {entry["id"]: entry for entry in listing_entries(body, key="models")}

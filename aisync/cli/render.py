@@ -6,6 +6,8 @@ by itself when the stream is not a terminal or `NO_COLOR` is set.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from rich.console import Console
@@ -30,6 +32,22 @@ class Output:
 
     def error(self, text: str) -> None:
         self.err.print(text, style="red", markup=False)
+
+    @contextmanager
+    def progress(self, title: str) -> Iterator[Callable[[ProviderResult], None] | None]:
+        """A live spinner naming each provider as it finishes, on a terminal only."""
+        if self.quiet or not self.out.is_terminal:
+            yield None
+            return
+        done: list[str] = []
+        with self.out.status(title) as status:
+
+            def update(result: ProviderResult) -> None:
+                mark = {"synced": "✓", "skipped": "⏭", "failed": "❌"}[result.status]
+                done.append(f"{result.provider} {mark}")
+                status.update(f"{title} {', '.join(done)}")
+
+            yield update
 
     def note(self, text: str) -> None:
         """Diagnostics shown with -v only."""

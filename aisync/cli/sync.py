@@ -74,9 +74,14 @@ def sync_models(
         )
         syncer = Syncer(settings=settings)
         try:
-            report = syncer.sync_models(
-                providers or None, force=force, dry_run=dry_run, timeout=timeout
-            )
+            with output.progress("Syncing models from AI providers...") as progress:
+                report = syncer.sync_models(
+                    providers or None,
+                    force=force,
+                    dry_run=dry_run,
+                    timeout=timeout,
+                    progress=progress,
+                )
         finally:
             syncer.close()
     except AisyncError as exc:

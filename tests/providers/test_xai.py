@@ -42,7 +42,7 @@ EXPECTED_FROM_IDS = {
     "grok-2-image-1212": ("image_generation",),
     "grok-imagine-image": ("image_generation",),
     "grok-imagine-image-pro": ("image_generation",),
-    "grok-imagine-video": ("image_generation",),
+    "grok-imagine-video": ("video_generation",),
 }
 
 
@@ -128,7 +128,7 @@ def test_full_listing(vcr: Any, client: httpx.Client, settings: Settings) -> Non
     video = by_id["grok-imagine-video"]
     assert video == ModelRecord(
         model_id="grok-imagine-video",
-        capabilities=("image_generation",),
+        capabilities=("video_generation",),
         release_date=date(2026, 1, 28),
         raw={
             "id": "grok-imagine-video",
