@@ -21,7 +21,16 @@ from aisync.errors import ConfigError
 DEFAULT_CACHE_TTL = 12 * 3600.0
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_CONCURRENCY = 16
-_TOP_LEVEL_KEYS = {"database_url", "env", "cache_ttl", "timeout", "concurrency", "providers"}
+_TOP_LEVEL_KEYS = {
+    "database_url",
+    "env",
+    "cache_ttl",
+    "timeout",
+    "concurrency",
+    "retries",
+    "providers",
+}
+DEFAULT_RETRIES = 2
 _PROVIDER_KEYS = {"type", "api_key", "api_key_env", "base_url", "enabled", "cache_ttl", "options"}
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -53,7 +62,8 @@ class Settings:
     cache_ttl: float = DEFAULT_CACHE_TTL
     timeout: float = DEFAULT_TIMEOUT
     concurrency: int = DEFAULT_CONCURRENCY
-    max_retries: int = 2
+    #: How often a 429 or 5xx answer is retried before the provider counts as failed.
+    max_retries: int = DEFAULT_RETRIES
     retry_wait_cap: float = 10.0
     config_path: Path | None = None
     provider_tables: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
@@ -172,7 +182,7 @@ def load_settings(
     path, explicit = _config_path(config_path, env)
     data = _read_config(path, explicit)
     values: dict[str, Any] = {k: v for k, v in data.items() if k != "providers"}
-    for key in ("database_url", "env", "cache_ttl", "timeout", "concurrency"):
+    for key in ("database_url", "env", "cache_ttl", "timeout", "concurrency", "retries"):
         if env.get(f"AISYNC_{key.upper()}"):
             values[key] = env[f"AISYNC_{key.upper()}"]
     values.update({k: v for k, v in (overrides or {}).items() if v is not None})
@@ -182,6 +192,7 @@ def load_settings(
         cache_ttl=parse_duration(values.get("cache_ttl", DEFAULT_CACHE_TTL), "cache TTL"),
         timeout=_positive(values.get("timeout", DEFAULT_TIMEOUT), "timeout"),
         concurrency=int(_positive(values.get("concurrency", DEFAULT_CONCURRENCY), "concurrency")),
+        max_retries=_count(values.get("retries", DEFAULT_RETRIES), "retries"),
         config_path=path if data or explicit else None,
         provider_tables=data.get("providers", {}),
         environ=env,
@@ -195,6 +206,16 @@ def _positive(value: object, what: str) -> float:
         raise ConfigError(f"Invalid {what}: {value!r} (expected a positive number)") from None
     if number <= 0:
         raise ConfigError(f"Invalid {what}: {value!r} (expected a positive number)")
+    return number
+
+
+def _count(value: object, what: str) -> int:
+    try:
+        number = int(str(value))
+    except ValueError:
+        raise ConfigError(f"Invalid {what}: {value!r} (expected a whole number)") from None
+    if number < 0:
+        raise ConfigError(f"Invalid {what}: {value!r} (expected a whole number)")
     return number
 
 
