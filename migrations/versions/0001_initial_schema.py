@@ -163,23 +163,16 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    """Drop views, then tables; a table's indexes go with it (MySQL refuses to drop an
+    index a foreign key still needs)."""
     for name in _views():
         op.execute(f"DROP VIEW {name}")
-    with op.batch_alter_table("provider_syncs", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_provider_syncs_run_id"))
-        batch_op.drop_index("ix_provider_syncs_provider_status")
-
-    op.drop_table("provider_syncs")
-    op.drop_table("provider_stats")
-    with op.batch_alter_table("model_versions", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_model_versions_run_id"))
-
-    op.drop_table("model_versions")
-    with op.batch_alter_table("model_events", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_model_events_run_id"))
-        batch_op.drop_index(batch_op.f("ix_model_events_model"))
-        batch_op.drop_index("ix_model_events_changed_at")
-
-    op.drop_table("model_events")
-    op.drop_table("sync_runs")
-    op.drop_table("models")
+    for table in (
+        "provider_syncs",
+        "provider_stats",
+        "model_versions",
+        "model_events",
+        "sync_runs",
+        "models",
+    ):
+        op.drop_table(table)
