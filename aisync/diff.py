@@ -40,6 +40,8 @@ class Diff:
     removed: list[StoredModel] = field(default_factory=list)
     unchanged: int = 0
     hashes: dict[str, str] = field(default_factory=dict)
+    #: How many models the provider listed before this listing.
+    listed_before: int = 0
 
     @property
     def added_count(self) -> int:
@@ -48,6 +50,20 @@ class Diff:
     @property
     def is_empty(self) -> bool:
         return not (self.new or self.returning or self.changed or self.removed)
+
+    def mass_removal(self) -> str | None:
+        """Why this listing looks like a provider glitch rather than real removals, if it does.
+
+        An empty answer, or one that drops more than half of what was listed, is far more
+        often an outage or a wrong account than a real retirement of models.
+        """
+        if not self.listed_before or not self.removed:
+            return None
+        if len(self.hashes) == 0:
+            return f"the provider listed no models (it listed {self.listed_before} before)"
+        if len(self.removed) * 2 > self.listed_before:
+            return f"the listing would remove {len(self.removed)} of {self.listed_before} models"
+        return None
 
 
 def content_hash(record: ModelRecord) -> str:
@@ -91,4 +107,5 @@ def compute_diff(stored: Mapping[str, StoredModel], records: Iterable[ModelRecor
         for model in stored.values()
         if not model.removed and model.model_id not in diff.hashes
     ]
+    diff.listed_before = sum(1 for model in stored.values() if not model.removed)
     return diff

@@ -23,7 +23,7 @@ from aisync.db.connect import open_engine, sqlite_path
 from aisync.db.migrate import HEAD_REVISION, current_revision, ensure_schema
 from aisync.diff import Diff, compute_diff
 from aisync.discovery import Discovery, discover, select
-from aisync.errors import AisyncError, DatabaseError, ProviderError, UsageError
+from aisync.errors import AisyncError, DatabaseError, ProviderError, SuspectListing, UsageError
 from aisync.fetch import fetch_models
 from aisync.http import build_client
 from aisync.normalize import normalize
@@ -89,6 +89,7 @@ class Syncer:
         force: bool = False,
         dry_run: bool = False,
         timeout: float | None = None,
+        allow_removals: bool = False,
         progress: Callable[[ProviderResult], None] | None = None,
     ) -> SyncReport:
         """Sync the selected providers (default: every available one) and report.
@@ -98,13 +99,21 @@ class Syncer:
         :param force: sync even providers whose last sync is younger than their TTL.
         :param dry_run: fetch and compare, but write nothing at all to the database.
         :param timeout: seconds before a silent provider is given up (default: settings).
+        :param allow_removals: accept a listing that is empty or removes more than half of
+            a provider's models; without it such a listing fails the provider, nothing changed.
         :param progress: called with each provider's result as soon as it is known.
         """
         settings = self.settings
         if timeout is not None:
             settings = dataclasses.replace(settings, timeout=timeout)
         run = _Run(
-            self, settings, force=force, dry_run=dry_run, requested=providers, progress=progress
+            self,
+            settings,
+            force=force,
+            dry_run=dry_run,
+            requested=providers,
+            allow_removals=allow_removals,
+            progress=progress,
         )
         return run.execute()
 
@@ -120,8 +129,10 @@ class _Run:
         force: bool,
         dry_run: bool,
         requested: Sequence[str] | None,
+        allow_removals: bool,
         progress: Callable[[ProviderResult], None] | None,
     ) -> None:
+        self.allow_removals = allow_removals
         self.syncer = syncer
         self.progress = progress
         self.settings = settings
@@ -260,7 +271,7 @@ class _Run:
             result = ProviderResult(
                 provider.name,
                 "failed",
-                reason="error",
+                reason=getattr(exc, "reason", "error"),
                 error=_redact(str(exc), provider),
                 last_synced_at=previous,
                 duration_ms=_elapsed_ms(clock),
@@ -279,6 +290,11 @@ class _Run:
     ) -> ProviderResult:
         figures, stats_error = self._stats(provider, records)
         diff = self._diff(engine, provider, records)
+        suspicion = diff.mass_removal()
+        if suspicion and not self.allow_removals:
+            raise SuspectListing(
+                f"Refused: {suspicion}; nothing was changed (--allow-removals accepts it)"
+            )
         result = ProviderResult(
             provider.name,
             "synced",

@@ -66,5 +66,11 @@ class ConnectionFailed(ProviderError):
         super().__init__(f"Cannot connect to {host}")
 
 
+class SuspectListing(ProviderError):
+    """A listing that would wipe most of a provider's catalog: refused unless accepted."""
+
+    reason = "suspect_listing"
+
+
 class BadResponse(ProviderError):
     """The provider answered, but not with what its API documents."""

@@ -221,3 +221,19 @@ def test_python_dash_m_runs_the_cli() -> None:
     )
     assert result.returncode == 0
     assert result.stdout.startswith("aisync, version ")
+
+
+def test_empty_listing_is_refused_unless_allowed(env: dict[str, str], tmp_path: Path) -> None:
+    run(["sync-models", "--provider", "mock"], env)
+    empty = tmp_path / "empty.json"
+    empty.write_text("[]")
+    env["AISYNC_MOCK_MODELS"] = str(empty)
+    refused = run(["sync-models", "--provider", "mock", "--force"], env)
+    assert refused.exit_code == 1
+    assert (
+        "  ❌ Synchronization failed: Refused: the provider listed no models (it listed 3 "
+        "before); nothing was changed (--allow-removals accepts it)\n"
+    ) in refused.stdout
+    allowed = run(["sync-models", "--provider", "mock", "--force", "--allow-removals"], env)
+    assert allowed.exit_code == 0
+    assert "✓ Found 0 models" in allowed.stdout

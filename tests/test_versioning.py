@@ -48,8 +48,8 @@ def syncer(database_url: str, catalog: MockCatalog) -> Any:
     syncer.close()
 
 
-def sync(syncer: Syncer) -> Any:
-    report = syncer.sync_models(["mock"], force=True)
+def sync(syncer: Syncer, *, allow_removals: bool = False) -> Any:
+    report = syncer.sync_models(["mock"], force=True, allow_removals=allow_removals)
     assert report.exit_code == 0, report
     [result] = report.results
     return result
@@ -106,7 +106,7 @@ def test_readded_model_with_new_content_gets_a_version(
     sync(syncer)
     catalog.drop("a")
     catalog.set("z")
-    sync(syncer)
+    sync(syncer, allow_removals=True)
     catalog.set("a", context_window=2)
     assert sync(syncer).added == 1
     assert rows(
@@ -204,3 +204,28 @@ def test_two_instances_keep_separate_history(database_url: str, tmp_path: Path) 
     fresh = syncer.sync_models(["mock-b"])
     assert fresh.results[0].reason == "cache_valid"
     syncer.close()
+
+
+@pytest.mark.parametrize("survivors", [[], ["a"]], ids=["empty", "most-removed"])
+def test_mass_removal_is_refused_and_nothing_changes(
+    syncer: Syncer, catalog: MockCatalog, survivors: list[str]
+) -> None:
+    for model_id in "abc":
+        catalog.set(model_id)
+    sync(syncer)
+    before = rows(syncer, "SELECT model_id, removed_at, last_seen_at FROM models ORDER BY 1")
+    for model_id in "abc":
+        if model_id not in survivors:
+            catalog.drop(model_id)
+    if not survivors:
+        catalog.path.write_text("[]")
+    report = syncer.sync_models(["mock"], force=True)
+    [result] = report.results
+    assert (report.exit_code, result.status, result.reason) == (1, "failed", "suspect_listing")
+    assert result.error.startswith("Refused: ")
+    assert result.error.endswith("; nothing was changed (--allow-removals accepts it)")
+    assert rows(syncer, "SELECT model_id, removed_at, last_seen_at FROM models ORDER BY 1") == (
+        before
+    )
+    accepted = syncer.sync_models(["mock"], force=True, allow_removals=True)
+    assert accepted.results[0].removed == 3 - len(survivors)

@@ -27,6 +27,11 @@ from aisync.errors import AisyncError
     help="Fetch and compare, write nothing; exit 3 if the catalog would change.",
 )
 @click.option(
+    "--allow-removals",
+    is_flag=True,
+    help="Accept a listing that is empty or removes more than half of a provider's models.",
+)
+@click.option(
     "--timeout",
     type=click.FloatRange(min=0, min_open=True),
     metavar="SECONDS",
@@ -50,6 +55,7 @@ def sync_models(
     providers: tuple[str, ...],
     force: bool,
     dry_run: bool,
+    allow_removals: bool,
     timeout: float | None,
     concurrency: int | None,
     verbose: int,
@@ -80,6 +86,7 @@ def sync_models(
                     force=force,
                     dry_run=dry_run,
                     timeout=timeout,
+                    allow_removals=allow_removals,
                     progress=progress,
                 )
         finally:
