@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from aisync import __version__
 from aisync.db import repository
-from aisync.db.connect import open_engine, sqlite_path
+from aisync.db.connect import describe, open_engine, sqlite_path
 from aisync.db.migrate import HEAD_REVISION, current_revision, ensure_schema
 from aisync.diff import Diff, compute_diff
 from aisync.discovery import Discovery, discover, select
@@ -115,7 +115,10 @@ class Syncer:
             allow_removals=allow_removals,
             progress=progress,
         )
-        return run.execute()
+        try:
+            return run.execute()
+        except SQLAlchemyError as exc:
+            raise DatabaseError(f"Database error: {describe(exc)}") from exc
 
 
 class _Run:
@@ -172,7 +175,7 @@ class _Run:
                 if current_revision(connection) != HEAD_REVISION:
                     return None
         except SQLAlchemyError as exc:
-            raise DatabaseError(f"Cannot open the database: {exc.__class__.__name__}") from None
+            raise DatabaseError(f"Cannot open the database: {describe(exc)}") from None
         return engine
 
     def _last_syncs(self, engine: Engine | None, selected: list[Provider]) -> dict[str, datetime]:
@@ -347,7 +350,7 @@ class _Run:
                 repository.record_stats(connection, self.run_id, provider.name, result.stats)
                 repository.record_provider_sync(connection, self.run_id, outcome)
         except SQLAlchemyError as exc:
-            raise DatabaseError(f"Cannot write the catalog: {type(exc).__name__}") from exc
+            raise DatabaseError(f"Cannot write the catalog: {describe(exc)}") from exc
 
     def _record(
         self,

@@ -96,6 +96,12 @@ def sync_models(
             logging.getLogger("aisync").exception("sync-models failed")
         output.error(str(exc))
         return 1
+    except Exception as exc:
+        # The last line of defence for cron: one line, the traceback only when asked for.
+        if verbose:
+            logging.getLogger("aisync").exception("sync-models failed")
+        output.error(f"Unexpected error: {type(exc).__name__}: {exc} (run with -v for details)")
+        return 1
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2, sort_keys=True))
         if report.message is not None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from aisync.errors import DatabaseError
 
@@ -25,6 +25,8 @@ def sqlite_path(url: str) -> Path | None:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None
+    if parsed.query.get("uri") == "true":
+        return Path(parsed.database.removeprefix("file:"))
     return Path(parsed.database)
 
 
@@ -36,7 +38,12 @@ def open_engine(url: str, *, create: bool = True) -> Engine:
         raise DatabaseError(f"Invalid database URL: {masked_url(url)}") from None
     path = sqlite_path(url)
     if path is not None and create:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseError(
+                f"Cannot create the database directory {path.parent}: {exc.strerror}"
+            ) from None
     kwargs: dict[str, Any] = {}
     if parsed.get_backend_name() == "mysql":
         kwargs["pool_recycle"] = 3600
@@ -47,9 +54,17 @@ def open_engine(url: str, *, create: bool = True) -> Engine:
             f"The driver for {parsed.drivername} is not installed ({exc.name}): "
             "install aisync[postgresql] or aisync[mysql]"
         ) from None
+    except ArgumentError:
+        raise DatabaseError(f"Unsupported database URL: {masked_url(url)}") from None
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def describe(exc: SQLAlchemyError) -> str:
+    """The driver's own one-line reason, without SQLAlchemy's SQL and parameter dump."""
+    original = getattr(exc, "orig", None) or exc
+    return " ".join(str(original).split())[:300]
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, Engine, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from aisync.db.connect import describe
 from aisync.errors import DatabaseError
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ def ensure_schema(engine: Engine) -> None:
         with engine.connect() as connection:
             revision = current_revision(connection)
     except SQLAlchemyError as exc:
-        raise DatabaseError(f"Cannot open the database: {_reason(exc)}") from None
+        raise DatabaseError(f"Cannot open the database: {describe(exc)}") from None
     if revision == HEAD_REVISION:
         return
     if revision is not None and revision not in _KNOWN_REVISIONS:
@@ -65,7 +66,7 @@ def _run(engine: Engine, direction: str, revision: str) -> None:
     except CommandError as exc:
         raise DatabaseError(f"Migration failed: {exc}") from None
     except SQLAlchemyError as exc:
-        raise DatabaseError(f"Migration failed: {_reason(exc)}") from None
+        raise DatabaseError(f"Migration failed: {describe(exc)}") from None
 
 
 def alembic_config() -> Config:
@@ -77,8 +78,3 @@ def alembic_config() -> Config:
     config = Config()
     config.set_main_option("script_location", str(Path(aisync_migrations.__file__).parent))
     return config
-
-
-def _reason(exc: SQLAlchemyError) -> str:
-    original = getattr(exc, "orig", None) or exc
-    return " ".join(str(original).split())[:300]
