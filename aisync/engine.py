@@ -8,9 +8,10 @@ fails (or a crash) never leaves half a listing and never touches another provide
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -233,30 +234,46 @@ class _Run:
     def _fetch_and_write(
         self, engine: Engine | None, due: list[Provider], last: dict[str, datetime]
     ) -> dict[str, ProviderResult]:
+        """Fetch concurrently; write each provider in turn as its fetch completes."""
         settings = self.settings
         results: dict[str, ProviderResult] = {}
-        with (
-            build_client(
-                settings.timeout,
-                max_retries=settings.max_retries,
-                retry_wait_cap=settings.retry_wait_cap,
-                transport=self.syncer._transport,
-            ) as client,
-            ThreadPoolExecutor(max_workers=min(settings.concurrency, len(due))) as pool,
-        ):
-            futures: dict[str, tuple[Future[Sequence[ModelRecord]], float, datetime]] = {}
+        with build_client(
+            settings.timeout,
+            max_retries=settings.max_retries,
+            retry_wait_cap=settings.retry_wait_cap,
+            transport=self.syncer._transport,
+        ) as client:
+            gate = threading.BoundedSemaphore(settings.concurrency)
+            started = {p.name: self._start_fetch(gate, p, client) for p in due}
             for provider in due:
-                started = time.monotonic(), _now()
-                future = pool.submit(fetch_models, self.syncer.plugins, provider, client, settings)
-                futures[provider.name] = (future, *started)
-            for provider in due:
-                future, clock, started_at = futures[provider.name]
+                future, clock, started_at = started[provider.name]
                 results[provider.name] = self._report(
                     self._complete(
                         engine, provider, future, clock, started_at, last.get(provider.name)
                     )
                 )
         return results
+
+    def _start_fetch(
+        self, gate: threading.BoundedSemaphore, provider: Provider, client: httpx.Client
+    ) -> tuple[Future[Sequence[ModelRecord]], float, datetime]:
+        """Fetch in a daemon thread: Ctrl-C must not wait for a provider that never answers."""
+        future: Future[Sequence[ModelRecord]] = Future()
+
+        def work() -> None:
+            with gate:
+                future.set_running_or_notify_cancel()
+                try:
+                    future.set_result(
+                        fetch_models(self.syncer.plugins, provider, client, self.settings)
+                    )
+                except BaseException as exc:
+                    future.set_exception(exc)
+
+        thread = threading.Thread(target=work, name=f"aisync-fetch-{provider.name}", daemon=True)
+        clock, started_at = time.monotonic(), _now()
+        thread.start()
+        return future, clock, started_at
 
     def _complete(
         self,

@@ -101,3 +101,44 @@ def test_entry_point_plugin_works_in_a_real_subprocess(
     assert result.returncode == 0, result.stderr
     assert "fakeai:\n  ✓ Found 3 models\n" in result.stdout
     assert "    - Fake family: 2\n" in result.stdout
+
+
+def test_ctrl_c_records_the_run_as_aborted_and_exits_130(
+    plugin_site: Path, fake_server: FakeServer, sqlite_url: str
+) -> None:
+    import signal
+    import time
+
+    from sqlalchemy import create_engine, text
+
+    write_plugin_dist(plugin_site, dist="aisync-fakeai", module="aisync_fakeai4", source=FAKEAI)
+    fake_server.route("/models", Reply(200, LISTING, delay=20))
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(plugin_site),
+        "AISYNC_DATABASE_URL": sqlite_url,
+        "AISYNC_FAKEAI_API_KEY": "k",
+        "AISYNC_FAKEAI_BASE_URL": fake_server.url,
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "aisync", "sync-models", "--provider", "fakeai"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 15
+    while not fake_server.requests and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert fake_server.requests, "the sync never reached the provider"
+    started = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=15)
+    assert process.returncode == 130, stderr
+    assert time.monotonic() - started < 5
+    assert "Traceback" not in stderr
+    engine = create_engine(sqlite_url)
+    with engine.connect() as connection:
+        runs = connection.execute(text("SELECT status, exit_code FROM sync_runs")).all()
+    engine.dispose()
+    assert [tuple(r) for r in runs] == [("aborted", 130)]
