@@ -12,7 +12,7 @@ import email.utils
 import json
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,6 +32,8 @@ from aisync.errors import (
 USER_AGENT = f"aisync/{__version__} (+https://pypi.org/project/aisync/) httpx/{httpx.__version__}"
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504, 529})
 MAX_REDIRECTS = 5
+#: No model list comes near this; a bigger answer is a misbehaving server, not a catalog.
+MAX_RESPONSE_BYTES = 50 * 1024 * 1024
 #: Phrases providers use in a 400 answer when the real problem is the key (Gemini, xAI).
 _BAD_KEY_MARKERS = ("API_KEY_INVALID", "API key not valid", "Incorrect API key")
 _DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?$")
@@ -42,6 +44,7 @@ def build_client(
     *,
     max_retries: int = 2,
     retry_wait_cap: float = 10.0,
+    max_response_bytes: int = MAX_RESPONSE_BYTES,
     transport: httpx.BaseTransport | None = None,
 ) -> httpx.Client:
     """Build the one client a run shares between all providers.
@@ -49,12 +52,18 @@ def build_client(
     `timeout` applies to connect, read, write and pool waits alike, so `--timeout 5` means a
     silent server is given up on after 5 seconds. Retries wait as `Retry-After` says, but
     never longer than `retry_wait_cap`: a provider asking for more is reported at once.
+    A response body larger than `max_response_bytes` fails the request.
     """
     inner = transport or httpx.HTTPTransport()
     return httpx.Client(
         timeout=httpx.Timeout(timeout),
         headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
-        transport=RetryTransport(inner, max_retries=max_retries, wait_cap=retry_wait_cap),
+        transport=RetryTransport(
+            inner,
+            max_retries=max_retries,
+            wait_cap=retry_wait_cap,
+            max_bytes=max_response_bytes,
+        ),
         follow_redirects=True,
         max_redirects=MAX_REDIRECTS,
         event_hooks={"response": [raise_for_provider_error]},
@@ -70,19 +79,21 @@ class RetryTransport(httpx.BaseTransport):
         *,
         max_retries: int,
         wait_cap: float,
+        max_bytes: int = MAX_RESPONSE_BYTES,
         backoff: float = 0.5,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._inner = inner
         self._max_retries = max_retries
         self._wait_cap = wait_cap
+        self._max_bytes = max_bytes
         self._backoff = backoff
         self._sleep = sleep
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         attempt = 0
         while True:
-            response = self._inner.handle_request(request)
+            response = _capped(self._inner.handle_request(request), self._max_bytes)
             if response.status_code not in RETRYABLE_STATUSES or attempt >= self._max_retries:
                 return response
             response.read()
@@ -99,6 +110,39 @@ class RetryTransport(httpx.BaseTransport):
 
     def close(self) -> None:
         self._inner.close()
+
+
+class _CappedStream(httpx.SyncByteStream):
+    """A response body that fails once it grows past the bound, before it fills memory."""
+
+    def __init__(self, stream: httpx.SyncByteStream, limit: int) -> None:
+        self._stream = stream
+        self._limit = limit
+
+    def __iter__(self) -> Iterator[bytes]:
+        received = 0
+        for chunk in self._stream:
+            received += len(chunk)
+            if received > self._limit:
+                raise _too_large(self._limit)
+            yield chunk
+
+    def close(self) -> None:
+        self._stream.close()
+
+
+def _capped(response: httpx.Response, limit: int) -> httpx.Response:
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        response.close()
+        raise _too_large(limit)
+    assert isinstance(response.stream, httpx.SyncByteStream)
+    response.stream = _CappedStream(response.stream, limit)
+    return response
+
+
+def _too_large(limit: int) -> BadResponse:
+    return BadResponse(f"Response larger than {limit / 1024 / 1024:g} MB")
 
 
 def raise_for_provider_error(response: httpx.Response) -> None:

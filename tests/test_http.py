@@ -79,3 +79,21 @@ def test_timeout_message_quotes_the_timeout(fake_server: FakeServer) -> None:
     with build_client(0.3) as client, pytest.raises(httpx.TimeoutException) as raised:
         client.get(fake_server.url + "/models")
     assert str(provider_error(raised.value, 0.3)) == "Request timeout after 0.3 seconds"
+
+
+@pytest.mark.parametrize("declared", [True, False], ids=["content-length", "streamed"])
+def test_response_over_the_size_bound_fails(fake_server: FakeServer, declared: bool) -> None:
+    body = b'{"data": [' + b'{"id": "x"},' * 20_000 + b'{"id": "y"}]}'
+    headers = {} if declared else {"Transfer-Encoding": "chunked"}
+    fake_server.route("/models", Reply(200, raw=body, headers=headers))
+    with (
+        build_client(5.0, max_response_bytes=100_000) as client,
+        pytest.raises(ProviderError, match=r"^Response larger than 0\.0953674 MB$"),
+    ):
+        client.get(fake_server.url + "/models")
+
+
+def test_response_under_the_bound_is_read(fake_server: FakeServer) -> None:
+    fake_server.route("/models", Reply(200, {"data": [{"id": "x"}]}))
+    with build_client(5.0, max_response_bytes=100_000) as client:
+        assert json_body(client.get(fake_server.url + "/models")) == {"data": [{"id": "x"}]}
