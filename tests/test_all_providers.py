@@ -107,7 +107,7 @@ def test_all_nine_providers_sync(vcr: Any, sqlite_url: str) -> None:
 )
 def test_failures_map_to_the_seed_messages(vcr: Any, sqlite_url: str) -> None:
     env = env_for(sqlite_url)
-    args = ["sync-models", "--provider", "openai", "--provider", "gemini"]
+    args = ["sync-models", "-vv", "--provider", "openai", "--provider", "gemini"]
     result = run([*args, "--provider", "anthropic", "--provider", "deepseek"], env)
     assert result.exit_code == 2
     assert result.stderr == (
