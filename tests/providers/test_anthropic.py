@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
+from functools import partial
 from typing import Any
 
 import httpx
 import pytest
-import yaml
 
 from aisync.errors import BadResponse, InvalidApiKey, ProviderError, RateLimited
-from aisync.http import build_client
 from aisync.records import ModelRecord, Provider
 from aisync.settings import Settings
 from aisync_providers import anthropic as plugin
+from tests.providers.helpers import (
+    assert_other_types_ignored,
+    client_serving,
+    provider_for,
+    recorded_body,
+    replayed_failure_test,
+    requests_sent_by,
+)
 
-CASSETTES = Path(__file__).parent / "cassettes" / "test_anthropic"
 BASE_URL = "https://api.anthropic.com"
 
 LATEST = ("chat", "vision", "function_calling", "structured_output", "reasoning")
@@ -40,36 +44,13 @@ EXPECTED_CAPABILITIES = {
 }
 
 
-@pytest.fixture
-def client() -> Iterator[httpx.Client]:
-    client = build_client(5.0, max_retries=0)
-    try:
-        yield client
-    finally:
-        client.close()
-
-
-@pytest.fixture
-def settings() -> Settings:
-    return Settings(database_url="sqlite://")
-
-
 def make_provider(name: str = "anthropic", type_: str = "anthropic") -> Provider:
-    return Provider(
-        name=name,
-        type=type_,
-        display_name="Anthropic",
-        base_url=BASE_URL,
-        api_key="test-key",
-        credentials_present=True,
-    )
+    return provider_for(type_, "Anthropic", BASE_URL, name=name)
 
 
 def recorded_entries() -> list[dict[str, Any]]:
     """The model objects of the full-listing cassette, i.e. of the real recording."""
-    cassette = yaml.safe_load((CASSETTES / "test_full_listing.yaml").read_text(encoding="utf-8"))
-    body = json.loads(cassette["interactions"][0]["response"]["body"]["string"])
-    return list(body["data"])
+    return list(recorded_body("anthropic")["data"])
 
 
 def test_discover_providers(settings: Settings) -> None:
@@ -82,15 +63,12 @@ def test_discover_providers(settings: Settings) -> None:
 
 
 def test_other_provider_types_are_not_answered(client: httpx.Client, settings: Settings) -> None:
-    other = make_provider("openai", "openai")
-    assert plugin.fetch_models(other, client, settings) is None
-    assert plugin.compute_stats(other, []) is None
+    assert_other_types_ignored(plugin, make_provider("openai", "openai"), client, settings)
 
 
 @pytest.mark.vcr
 def test_full_listing(vcr: Any, client: httpx.Client, settings: Settings) -> None:
-    sent: list[httpx.Request] = []
-    client.event_hooks["request"].append(sent.append)
+    sent = requests_sent_by(client)
 
     records = plugin.fetch_models(make_provider("anthropic-work"), client, settings)
 
@@ -141,40 +119,11 @@ def test_pagination(
     assert [r.model_id for r in records] == [e["id"] for e in recorded_entries()]
 
 
-@pytest.mark.vcr
-def test_invalid_key(vcr: Any, client: httpx.Client, settings: Settings) -> None:
-    with pytest.raises(InvalidApiKey, match=r"^Invalid API key$"):
-        plugin.fetch_models(make_provider(), client, settings)
-    assert vcr.all_played
-
-
-@pytest.mark.vcr
-def test_rate_limited(vcr: Any, client: httpx.Client, settings: Settings) -> None:
-    with pytest.raises(RateLimited, match=r"^Rate limit exceeded, retry after 30 seconds$"):
-        plugin.fetch_models(make_provider(), client, settings)
-    assert vcr.all_played
-
-
-@pytest.mark.vcr
-def test_overloaded(vcr: Any, client: httpx.Client, settings: Settings) -> None:
-    with pytest.raises(ProviderError) as caught:
-        plugin.fetch_models(make_provider(), client, settings)
-    assert str(caught.value) == "Provider error 529: Overloaded"
-    assert vcr.all_played
-
-
-def test_cassettes_hold_no_secret() -> None:
-    files = sorted(CASSETTES.glob("*.yaml"))
-    assert files
-    for path in files:
-        text = path.read_text(encoding="utf-8").lower()
-        for secret in ("test-key", "x-api-key:", "authorization", "key="):
-            assert secret not in text, f"{path.name} contains {secret!r}"
-
-
-def _serve(body: bytes) -> httpx.Client:
-    transport = httpx.MockTransport(lambda request: httpx.Response(200, content=body))
-    return build_client(5.0, max_retries=0, transport=transport)
+#: Each error cassette and what the plugin must raise for it, with the exact message.
+fails_with = partial(replayed_failure_test, plugin, make_provider())
+test_invalid_key = fails_with(InvalidApiKey, "Invalid API key")
+test_rate_limited = fails_with(RateLimited, "Rate limit exceeded, retry after 30 seconds")
+test_overloaded = fails_with(ProviderError, "Provider error 529: Overloaded")
 
 
 @pytest.mark.parametrize(
@@ -187,7 +136,7 @@ def _serve(body: bytes) -> httpx.Client:
     ],
 )
 def test_wrong_shapes_are_bad_responses(body: bytes, message: str, settings: Settings) -> None:
-    with _serve(body) as client, pytest.raises(BadResponse, match=message):
+    with client_serving(body) as client, pytest.raises(BadResponse, match=message):
         plugin.fetch_models(make_provider(), client, settings)
 
 
@@ -199,7 +148,7 @@ def test_bad_entries_are_skipped_and_wrong_types_tolerated(settings: Settings) -
         {"id": "claude-x", "display_name": 5, "created_at": "yesterday", "max_tokens": "many"},
         {"id": "claude-y", "created_at": "1970-01-01T00:00:00Z", "max_input_tokens": True},
     ]
-    with _serve(json.dumps({"data": entries, "has_more": False}).encode()) as client:
+    with client_serving(json.dumps({"data": entries, "has_more": False}).encode()) as client:
         records = plugin.fetch_models(make_provider(), client, settings)
     assert records == [
         ModelRecord(model_id="claude-x", capabilities=("chat", "function_calling"), raw=entries[3]),
@@ -210,7 +159,7 @@ def test_bad_entries_are_skipped_and_wrong_types_tolerated(settings: Settings) -
 def test_endless_paging_is_bounded(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(plugin, "MAX_PAGES", 2)
     body = b'{"data": [], "has_more": true, "last_id": "claude-x"}'
-    with _serve(body) as client, pytest.raises(BadResponse, match="more than 2 pages"):
+    with client_serving(body) as client, pytest.raises(BadResponse, match="more than 2 pages"):
         plugin.fetch_models(make_provider(), client, settings)
 
 

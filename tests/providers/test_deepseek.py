@@ -3,51 +3,31 @@ and the error shapes of the README."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
+from functools import partial
 from typing import Any
 
 import httpx
 import pytest
-import yaml
 
 from aisync.errors import InvalidApiKey, ProviderError, RateLimited
-from aisync.http import build_client
 from aisync.records import ModelRecord, Provider
 from aisync.settings import Settings
 from aisync_providers import deepseek as plugin
 from aisync_providers.openai_style import capabilities_for, family_counts
+from tests.providers.helpers import (
+    assert_other_types_ignored,
+    provider_for,
+    replayed_failure_test,
+)
 
-CASSETTES = Path(__file__).parent / "cassettes" / "test_deepseek"
 BASE_URL = "https://api.deepseek.com"
 
 CHAT = ("chat", "completion", "function_calling", "structured_output")
 REASONER = ("chat", "function_calling", "structured_output", "reasoning")
 
 
-@pytest.fixture
-def client() -> Iterator[httpx.Client]:
-    client = build_client(5.0, max_retries=0)
-    try:
-        yield client
-    finally:
-        client.close()
-
-
-@pytest.fixture
-def settings() -> Settings:
-    return Settings(database_url="sqlite://")
-
-
 def make_provider(name: str = "deepseek", type_: str = "deepseek") -> Provider:
-    return Provider(
-        name=name,
-        type=type_,
-        display_name="DeepSeek",
-        base_url=BASE_URL,
-        api_key="test-key",
-        credentials_present=True,
-    )
+    return provider_for(type_, "DeepSeek", BASE_URL, name=name)
 
 
 def test_discover_providers(settings: Settings) -> None:
@@ -61,8 +41,7 @@ def test_discover_providers(settings: Settings) -> None:
 
 
 def test_other_provider_types_are_not_answered(client: httpx.Client, settings: Settings) -> None:
-    assert plugin.fetch_models(make_provider("o", "openai"), client, settings) is None
-    assert plugin.compute_stats(make_provider("o", "openai"), []) is None
+    assert_other_types_ignored(plugin, make_provider("o", "openai"), client, settings)
 
 
 @pytest.mark.vcr
@@ -106,36 +85,10 @@ def test_family_statistics() -> None:
     assert family_counts(["deepseek-coder"], plugin.FAMILIES) == {}
 
 
-@pytest.mark.vcr
-def test_invalid_key(vcr: Any, client: httpx.Client, settings: Settings) -> None:
-    with pytest.raises(InvalidApiKey, match="^Invalid API key$"):
-        plugin.fetch_models(make_provider(), client, settings)
-    assert vcr.all_played
-
-
-@pytest.mark.vcr
-def test_rate_limited(vcr: Any, client: httpx.Client, settings: Settings) -> None:
-    with pytest.raises(RateLimited, match="^Rate limit exceeded, retry after 20 seconds$"):
-        plugin.fetch_models(make_provider(), client, settings)
-    assert vcr.all_played
-
-
-@pytest.mark.vcr
-def test_server_error(vcr: Any, client: httpx.Client, settings: Settings) -> None:
-    with pytest.raises(ProviderError) as caught:
-        plugin.fetch_models(make_provider(), client, settings)
-    assert str(caught.value) == "Provider error 503: Service is too busy, please try again later"
-    assert vcr.all_played
-
-
-def test_cassettes_hold_no_secret() -> None:
-    files = sorted(CASSETTES.glob("*.yaml"))
-    assert len(files) == 4
-    for path in files:
-        text = path.read_text(encoding="utf-8")
-        assert text.startswith("# "), path.name
-        assert "test-key" not in text
-        assert "authorization" not in text.lower()
-        assert "bearer" not in text.lower()
-        for interaction in yaml.safe_load(text)["interactions"]:
-            assert set(interaction["request"]["headers"]) <= {"accept", "user-agent"}
+#: Each error cassette and what the plugin must raise for it, with the exact message.
+fails_with = partial(replayed_failure_test, plugin, make_provider())
+test_invalid_key = fails_with(InvalidApiKey, "Invalid API key")
+test_rate_limited = fails_with(RateLimited, "Rate limit exceeded, retry after 20 seconds")
+test_server_error = fails_with(
+    ProviderError, "Provider error 503: Service is too busy, please try again later"
+)

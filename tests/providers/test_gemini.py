@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
+from functools import partial
 from typing import Any
 
 import httpx
 import pytest
-import yaml
 
 from aisync.errors import BadResponse, InvalidApiKey, ProviderError, RateLimited
-from aisync.http import build_client
 from aisync.records import CAPABILITIES, ModelRecord, Provider
 from aisync.settings import Settings
 from aisync_providers import gemini as plugin
+from tests.providers.helpers import (
+    assert_other_types_ignored,
+    by_id,
+    client_serving,
+    provider_for,
+    recorded_body,
+    replayed_failure_test,
+    requests_sent_by,
+)
 
-CASSETTES = Path(__file__).parent / "cassettes" / "test_gemini"
 BASE_URL = "https://generativelanguage.googleapis.com/v1beta"
 
 #: The capabilities of every id of the recorded listing (gemini-2026-02.json).
@@ -80,40 +85,13 @@ EXPECTED_CAPABILITIES: dict[tuple[str, ...], tuple[str, ...]] = {
 }
 
 
-@pytest.fixture
-def client() -> Iterator[httpx.Client]:
-    client = build_client(5.0, max_retries=0)
-    try:
-        yield client
-    finally:
-        client.close()
-
-
-@pytest.fixture
-def settings() -> Settings:
-    return Settings(database_url="sqlite://")
-
-
 def make_provider(name: str = "gemini", type_: str = "gemini") -> Provider:
-    return Provider(
-        name=name,
-        type=type_,
-        display_name="Google Gemini",
-        base_url=BASE_URL,
-        api_key="test-key",
-        credentials_present=True,
-    )
+    return provider_for(type_, "Google Gemini", BASE_URL, name=name)
 
 
 def recorded_entries() -> list[dict[str, Any]]:
     """The model objects of the full-listing cassette, i.e. of the real recording."""
-    cassette = yaml.safe_load((CASSETTES / "test_full_listing.yaml").read_text(encoding="utf-8"))
-    body = json.loads(cassette["interactions"][0]["response"]["body"]["string"])
-    return list(body["models"])
-
-
-def by_id(records: list[ModelRecord]) -> dict[str, ModelRecord]:
-    return {record.model_id: record for record in records}
+    return list(recorded_body("gemini")["models"])
 
 
 def test_discover_providers(settings: Settings) -> None:
@@ -126,15 +104,12 @@ def test_discover_providers(settings: Settings) -> None:
 
 
 def test_other_provider_types_are_not_answered(client: httpx.Client, settings: Settings) -> None:
-    other = make_provider("openai", "openai")
-    assert plugin.fetch_models(other, client, settings) is None
-    assert plugin.compute_stats(other, []) is None
+    assert_other_types_ignored(plugin, make_provider("openai", "openai"), client, settings)
 
 
 @pytest.mark.vcr
 def test_full_listing(vcr: Any, client: httpx.Client, settings: Settings) -> None:
-    sent: list[httpx.Request] = []
-    client.event_hooks["request"].append(sent.append)
+    sent = requests_sent_by(client)
 
     records = plugin.fetch_models(make_provider("gemini-eu"), client, settings)
 
@@ -186,43 +161,14 @@ def test_pagination(
     ]
 
 
-@pytest.mark.vcr
-def test_invalid_key(vcr: Any, client: httpx.Client, settings: Settings) -> None:
-    with pytest.raises(InvalidApiKey, match=r"^Invalid API key$"):
-        plugin.fetch_models(make_provider(), client, settings)
-    assert vcr.all_played
-
-
-@pytest.mark.vcr
-def test_rate_limited(vcr: Any, client: httpx.Client, settings: Settings) -> None:
-    """The wait is the body's RetryInfo `retryDelay` ("48s"), not the message's 48.9s."""
-    with pytest.raises(RateLimited, match=r"^Rate limit exceeded, retry after 48 seconds$"):
-        plugin.fetch_models(make_provider(), client, settings)
-    assert vcr.all_played
-
-
-@pytest.mark.vcr
-def test_server_error(vcr: Any, client: httpx.Client, settings: Settings) -> None:
-    with pytest.raises(ProviderError) as caught:
-        plugin.fetch_models(make_provider(), client, settings)
-    assert str(caught.value) == (
-        "Provider error 503: The model is overloaded. Please try again later."
-    )
-    assert vcr.all_played
-
-
-def test_cassettes_hold_no_secret() -> None:
-    files = sorted(CASSETTES.glob("*.yaml"))
-    assert files
-    for path in files:
-        text = path.read_text(encoding="utf-8").lower()
-        for secret in ("test-key", "x-goog-api-key", "authorization", "key="):
-            assert secret not in text, f"{path.name} contains {secret!r}"
-
-
-def _serve(body: bytes) -> httpx.Client:
-    transport = httpx.MockTransport(lambda request: httpx.Response(200, content=body))
-    return build_client(5.0, max_retries=0, transport=transport)
+#: Each error cassette and what the plugin must raise for it, with the exact message.
+fails_with = partial(replayed_failure_test, plugin, make_provider())
+test_invalid_key = fails_with(InvalidApiKey, "Invalid API key")
+# The wait is the body's RetryInfo `retryDelay` ("48s"), not the message's 48.9s.
+test_rate_limited = fails_with(RateLimited, "Rate limit exceeded, retry after 48 seconds")
+test_server_error = fails_with(
+    ProviderError, "Provider error 503: The model is overloaded. Please try again later."
+)
 
 
 @pytest.mark.parametrize(
@@ -235,7 +181,7 @@ def _serve(body: bytes) -> httpx.Client:
     ],
 )
 def test_wrong_shapes_are_bad_responses(body: bytes, message: str, settings: Settings) -> None:
-    with _serve(body) as client, pytest.raises(BadResponse, match=message):
+    with client_serving(body) as client, pytest.raises(BadResponse, match=message):
         plugin.fetch_models(make_provider(), client, settings)
 
 
@@ -248,7 +194,7 @@ def test_bad_entries_are_skipped_and_wrong_types_tolerated(settings: Settings) -
         {"name": "models/gemini-x", "inputTokenLimit": "big", "outputTokenLimit": True},
         {"name": "models/gemini-y", "supportedGenerationMethods": "generateContent"},
     ]
-    with _serve(json.dumps({"models": entries}).encode()) as client:
+    with client_serving(json.dumps({"models": entries}).encode()) as client:
         records = plugin.fetch_models(make_provider(), client, settings)
     assert records == [
         ModelRecord(model_id="gemini-x", raw=entries[4]),
@@ -257,14 +203,14 @@ def test_bad_entries_are_skipped_and_wrong_types_tolerated(settings: Settings) -
 
 
 def test_empty_listing_without_models_key(settings: Settings) -> None:
-    with _serve(b"{}") as client:
+    with client_serving(b"{}") as client:
         assert plugin.fetch_models(make_provider(), client, settings) == []
 
 
 def test_endless_paging_is_bounded(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(plugin, "MAX_PAGES", 3)
     with (
-        _serve(b'{"models": [], "nextPageToken": "again"}') as client,
+        client_serving(b'{"models": [], "nextPageToken": "again"}') as client,
         pytest.raises(BadResponse, match="more than 3 pages"),
     ):
         plugin.fetch_models(make_provider(), client, settings)

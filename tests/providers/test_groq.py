@@ -3,24 +3,25 @@ real Groq entries (no real recording exists; see each cassette's comment)."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
+from functools import partial
 from typing import Any
 
 import httpx
 import pytest
-import yaml
 
 from aisync.errors import InvalidApiKey, ProviderError, RateLimited
-from aisync.http import build_client
 from aisync.records import CAPABILITIES, ModelRecord, Provider
 from aisync.settings import Settings
 from aisync_providers import groq as plugin
 from aisync_providers.openai_style import capabilities_for, family_counts
+from tests.providers.helpers import (
+    assert_other_types_ignored,
+    provider_for,
+    recorded_body,
+    replayed_failure_test,
+)
 
-CASSETTES = Path(__file__).parent / "cassettes" / "test_groq"
 BASE_URL = "https://api.groq.com/openai/v1"
 
 TOOLS = ("chat", "function_calling", "structured_output")
@@ -51,34 +52,12 @@ EXPECTED_CAPABILITIES = {
 }
 
 
-@pytest.fixture
-def client() -> Iterator[httpx.Client]:
-    client = build_client(5.0, max_retries=0)
-    try:
-        yield client
-    finally:
-        client.close()
-
-
-@pytest.fixture
-def settings() -> Settings:
-    return Settings(database_url="sqlite://")
-
-
 def make_provider(name: str = "groq", type_: str = "groq") -> Provider:
-    return Provider(
-        name=name,
-        type=type_,
-        display_name="Groq",
-        base_url=BASE_URL,
-        api_key="test-key",
-        credentials_present=True,
-    )
+    return provider_for(type_, "Groq", BASE_URL, name=name)
 
 
 def listed_entries() -> list[dict[str, Any]]:
-    cassette = yaml.safe_load((CASSETTES / "test_full_listing.yaml").read_text(encoding="utf-8"))
-    return list(json.loads(cassette["interactions"][0]["response"]["body"]["string"])["data"])
+    return list(recorded_body("groq")["data"])
 
 
 def listed_ids() -> list[str]:
@@ -92,8 +71,7 @@ def test_discover_providers(settings: Settings) -> None:
 
 
 def test_other_provider_types_are_not_answered(client: httpx.Client, settings: Settings) -> None:
-    assert plugin.fetch_models(make_provider("o", "openai"), client, settings) is None
-    assert plugin.compute_stats(make_provider("o", "openai"), []) is None
+    assert_other_types_ignored(plugin, make_provider("o", "openai"), client, settings)
 
 
 @pytest.mark.vcr
@@ -204,36 +182,8 @@ def test_each_family_rule(model_id: str, families: set[str]) -> None:
     assert set(family_counts([model_id], plugin.FAMILIES)) == families
 
 
-@pytest.mark.vcr
-def test_invalid_key(vcr: Any, client: httpx.Client, settings: Settings) -> None:
-    with pytest.raises(InvalidApiKey, match="^Invalid API key$"):
-        plugin.fetch_models(make_provider(), client, settings)
-    assert vcr.all_played
-
-
-@pytest.mark.vcr
-def test_rate_limited(vcr: Any, client: httpx.Client, settings: Settings) -> None:
-    with pytest.raises(RateLimited, match="^Rate limit exceeded, retry after 20 seconds$"):
-        plugin.fetch_models(make_provider(), client, settings)
-    assert vcr.all_played
-
-
-@pytest.mark.vcr
-def test_server_error(vcr: Any, client: httpx.Client, settings: Settings) -> None:
-    with pytest.raises(ProviderError) as caught:
-        plugin.fetch_models(make_provider(), client, settings)
-    assert str(caught.value) == "Provider error 503: Service Unavailable"
-    assert vcr.all_played
-
-
-def test_cassettes_hold_no_secret() -> None:
-    files = sorted(CASSETTES.glob("*.yaml"))
-    assert len(files) == 5
-    for path in files:
-        text = path.read_text(encoding="utf-8")
-        assert text.startswith("# "), path.name
-        assert "test-key" not in text
-        assert "authorization" not in text.lower()
-        assert "bearer" not in text.lower()
-        for interaction in yaml.safe_load(text)["interactions"]:
-            assert set(interaction["request"]["headers"]) <= {"accept", "user-agent"}
+#: Each error cassette and what the plugin must raise for it, with the exact message.
+fails_with = partial(replayed_failure_test, plugin, make_provider())
+test_invalid_key = fails_with(InvalidApiKey, "Invalid API key")
+test_rate_limited = fails_with(RateLimited, "Rate limit exceeded, retry after 20 seconds")
+test_server_error = fails_with(ProviderError, "Provider error 503: Service Unavailable")

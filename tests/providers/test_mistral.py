@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
+from functools import partial
 from typing import Any
 
 import httpx
 import pytest
-import yaml
 
 from aisync.errors import BadResponse, InvalidApiKey, ProviderError, RateLimited
-from aisync.http import build_client
 from aisync.records import ModelRecord, Provider
 from aisync.settings import Settings
 from aisync_providers import mistral as plugin
+from tests.providers.helpers import (
+    assert_other_types_ignored,
+    client_serving,
+    provider_for,
+    recorded_body,
+    replayed_failure_test,
+    requests_sent_by,
+)
 
-CASSETTES = Path(__file__).parent / "cassettes" / "test_mistral"
 BASE_URL = "https://api.mistral.ai/v1"
 
 #: The capabilities of every id of the recorded listing (mistral-2026-02.json), first entries.
@@ -90,36 +94,13 @@ EXPECTED_CAPABILITIES: dict[tuple[str, ...], tuple[str, ...]] = {
 }
 
 
-@pytest.fixture
-def client() -> Iterator[httpx.Client]:
-    client = build_client(5.0, max_retries=0)
-    try:
-        yield client
-    finally:
-        client.close()
-
-
-@pytest.fixture
-def settings() -> Settings:
-    return Settings(database_url="sqlite://")
-
-
 def make_provider(name: str = "mistral", type_: str = "mistral") -> Provider:
-    return Provider(
-        name=name,
-        type=type_,
-        display_name="Mistral AI",
-        base_url=BASE_URL,
-        api_key="test-key",
-        credentials_present=True,
-    )
+    return provider_for(type_, "Mistral AI", BASE_URL, name=name)
 
 
 def recorded_entries() -> list[dict[str, Any]]:
     """The model objects of the full-listing cassette, i.e. of the real recording."""
-    cassette = yaml.safe_load((CASSETTES / "test_full_listing.yaml").read_text(encoding="utf-8"))
-    body = json.loads(cassette["interactions"][0]["response"]["body"]["string"])
-    return list(body["data"])
+    return list(recorded_body("mistral")["data"])
 
 
 def test_discover_providers(settings: Settings) -> None:
@@ -132,15 +113,12 @@ def test_discover_providers(settings: Settings) -> None:
 
 
 def test_other_provider_types_are_not_answered(client: httpx.Client, settings: Settings) -> None:
-    other = make_provider("openai", "openai")
-    assert plugin.fetch_models(other, client, settings) is None
-    assert plugin.compute_stats(other, []) is None
+    assert_other_types_ignored(plugin, make_provider("openai", "openai"), client, settings)
 
 
 @pytest.mark.vcr
 def test_full_listing(vcr: Any, client: httpx.Client, settings: Settings) -> None:
-    sent: list[httpx.Request] = []
-    client.event_hooks["request"].append(sent.append)
+    sent = requests_sent_by(client)
 
     records = plugin.fetch_models(make_provider("mistral-eu"), client, settings)
 
@@ -185,41 +163,12 @@ def test_repeated_ids_keep_the_first_entry(
     assert [r.model_id for r in records] == list(dict.fromkeys(e["id"] for e in recorded_entries()))
 
 
-@pytest.mark.vcr
-def test_invalid_key(vcr: Any, client: httpx.Client, settings: Settings) -> None:
-    with pytest.raises(InvalidApiKey, match=r"^Invalid API key$"):
-        plugin.fetch_models(make_provider(), client, settings)
-    assert vcr.all_played
-
-
-@pytest.mark.vcr
-def test_rate_limited(vcr: Any, client: httpx.Client, settings: Settings) -> None:
-    """Mistral sends no Retry-After: the message names no wait."""
-    with pytest.raises(RateLimited, match=r"^Rate limit exceeded$"):
-        plugin.fetch_models(make_provider(), client, settings)
-    assert vcr.all_played
-
-
-@pytest.mark.vcr
-def test_server_error(vcr: Any, client: httpx.Client, settings: Settings) -> None:
-    with pytest.raises(ProviderError) as caught:
-        plugin.fetch_models(make_provider(), client, settings)
-    assert str(caught.value) == "Provider error 503: Service unavailable"
-    assert vcr.all_played
-
-
-def test_cassettes_hold_no_secret() -> None:
-    files = sorted(CASSETTES.glob("*.yaml"))
-    assert files
-    for path in files:
-        text = path.read_text(encoding="utf-8").lower()
-        for secret in ("test-key", "authorization", "bearer", "key="):
-            assert secret not in text, f"{path.name} contains {secret!r}"
-
-
-def _serve(body: bytes) -> httpx.Client:
-    transport = httpx.MockTransport(lambda request: httpx.Response(200, content=body))
-    return build_client(5.0, max_retries=0, transport=transport)
+#: Each error cassette and what the plugin must raise for it, with the exact message.
+fails_with = partial(replayed_failure_test, plugin, make_provider())
+test_invalid_key = fails_with(InvalidApiKey, "Invalid API key")
+# Mistral sends no Retry-After: the message names no wait.
+test_rate_limited = fails_with(RateLimited, "Rate limit exceeded")
+test_server_error = fails_with(ProviderError, "Provider error 503: Service unavailable")
 
 
 @pytest.mark.parametrize(
@@ -231,7 +180,7 @@ def _serve(body: bytes) -> httpx.Client:
     ],
 )
 def test_wrong_shapes_are_bad_responses(body: bytes, message: str, settings: Settings) -> None:
-    with _serve(body) as client, pytest.raises(BadResponse, match=message):
+    with client_serving(body) as client, pytest.raises(BadResponse, match=message):
         plugin.fetch_models(make_provider(), client, settings)
 
 
@@ -243,7 +192,7 @@ def test_bad_entries_are_skipped_and_wrong_types_tolerated(settings: Settings) -
         {"id": "m-x", "name": 3, "max_context_length": "32k", "capabilities": [], "deprecation": 1},
         {"id": "m-y", "max_context_length": 8192, "capabilities": {"vision": "yes"}},
     ]
-    with _serve(json.dumps({"data": entries}).encode()) as client:
+    with client_serving(json.dumps({"data": entries}).encode()) as client:
         records = plugin.fetch_models(make_provider(), client, settings)
     assert records == [
         ModelRecord(model_id="m-x", raw=entries[3]),

@@ -5,22 +5,26 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from functools import partial
 from typing import Any
 
 import httpx
 import pytest
-import yaml
 
 from aisync.errors import BadResponse, ConnectionFailed, InvalidApiKey, ProviderError, RateLimited
-from aisync.http import build_client, provider_error
+from aisync.http import provider_error
 from aisync.records import CAPABILITIES, ModelRecord, Provider
 from aisync.settings import Settings
 from aisync_providers import ollama as plugin
-from tests.conftest import SECRET_HEADERS
+from tests.providers.helpers import (
+    assert_other_types_ignored,
+    by_id,
+    client_with_handler,
+    provider_for,
+    recorded_body,
+    replayed_failure_test,
+)
 
-CASSETTES = Path(__file__).parent / "cassettes" / "test_ollama"
 BASE_URL = "http://localhost:11434"
 RECORDED_IDS = ("kimi-k2.5:cloud", "granite3.2-vision:latest", "qwen3:latest")
 
@@ -32,33 +36,11 @@ def vcr_config(vcr_config: dict[str, Any]) -> dict[str, Any]:
 
 
 def make_provider(base_url: str | None = BASE_URL, name: str = "ollama") -> Provider:
-    return Provider(name=name, type="ollama", display_name="Ollama", base_url=base_url)
-
-
-@pytest.fixture
-def settings() -> Settings:
-    return Settings(database_url="sqlite://")
-
-
-@pytest.fixture
-def client() -> Iterator[httpx.Client]:
-    client = build_client(5.0, max_retries=0)
-    yield client
-    client.close()
-
-
-def mock_client(handler: Callable[[httpx.Request], httpx.Response]) -> httpx.Client:
-    return build_client(5.0, max_retries=0, transport=httpx.MockTransport(handler))
+    return provider_for("ollama", "Ollama", base_url, name=name, api_key=None)
 
 
 def tag_entries() -> list[dict[str, Any]]:
-    cassette = yaml.safe_load((CASSETTES / "test_full_listing.yaml").read_text(encoding="utf-8"))
-    return list(json.loads(cassette["interactions"][0]["response"]["body"]["string"])["models"])
-
-
-def by_id(models: list[ModelRecord] | None) -> dict[str, ModelRecord]:
-    assert models is not None
-    return {model.model_id: model for model in models}
+    return list(recorded_body("ollama")["models"])
 
 
 def test_discover_providers(settings: Settings) -> None:
@@ -73,8 +55,7 @@ def test_discover_providers(settings: Settings) -> None:
 
 def test_other_provider_types_are_not_answered(client: httpx.Client, settings: Settings) -> None:
     other = Provider(name="ollama", type="openai", display_name="x", base_url=BASE_URL)
-    assert plugin.fetch_models(other, client, settings) is None
-    assert plugin.compute_stats(other, []) is None
+    assert_other_types_ignored(plugin, other, client, settings)
 
 
 @pytest.mark.vcr
@@ -139,30 +120,14 @@ def test_show_requests_are_bounded(
     assert models["qwen3:latest"].capabilities == ("chat", "completion", "reasoning")
 
 
-@pytest.mark.vcr
-def test_server_error(client: httpx.Client, settings: Settings, vcr: Any) -> None:
-    with pytest.raises(ProviderError) as caught:
-        plugin.fetch_models(make_provider(), client, settings)
-    assert str(caught.value) == (
-        "Provider error 503: server busy, please try again. maximum pending requests exceeded"
-    )
-    assert vcr.all_played
-
-
-@pytest.mark.vcr
-def test_invalid_key(client: httpx.Client, settings: Settings, vcr: Any) -> None:
-    with pytest.raises(InvalidApiKey) as caught:
-        plugin.fetch_models(make_provider(), client, settings)
-    assert str(caught.value) == "Invalid API key"
-    assert vcr.all_played
-
-
-@pytest.mark.vcr
-def test_rate_limited(client: httpx.Client, settings: Settings, vcr: Any) -> None:
-    with pytest.raises(RateLimited) as caught:
-        plugin.fetch_models(make_provider(), client, settings)
-    assert str(caught.value) == "Rate limit exceeded, retry after 30 seconds"
-    assert vcr.all_played
+#: Each error cassette and what the plugin must raise for it, with the exact message.
+fails_with = partial(replayed_failure_test, plugin, make_provider())
+test_server_error = fails_with(
+    ProviderError,
+    "Provider error 503: server busy, please try again. maximum pending requests exceeded",
+)
+test_invalid_key = fails_with(InvalidApiKey, "Invalid API key")
+test_rate_limited = fails_with(RateLimited, "Rate limit exceeded, retry after 30 seconds")
 
 
 def test_connection_refused(client: httpx.Client, settings: Settings) -> None:
@@ -204,7 +169,7 @@ def test_server_url(value: str | None, expected: str) -> None:
 )
 def test_wrong_tag_shapes_are_bad_responses(settings: Settings, body: Any, message: str) -> None:
     with (
-        mock_client(lambda request: httpx.Response(200, json=body)) as client,
+        client_with_handler(lambda request: httpx.Response(200, json=body)) as client,
         pytest.raises(BadResponse, match=message),
     ):
         plugin.fetch_models(make_provider(), client, settings)
@@ -216,7 +181,7 @@ def test_wrong_show_shape_is_a_bad_response(settings: Settings) -> None:
             return httpx.Response(200, json={"models": [{"name": "qwen3:latest"}]})
         return httpx.Response(200, json=["not", "an", "object"])
 
-    with mock_client(handler) as client, pytest.raises(BadResponse, match="qwen3:latest"):
+    with client_with_handler(handler) as client, pytest.raises(BadResponse, match="qwen3:latest"):
         plugin.fetch_models(make_provider(), client, settings)
 
 
@@ -231,7 +196,7 @@ def test_odd_entries_are_skipped_or_tolerated(settings: Settings) -> None:
         info = {"general.architecture": "llama", "llama.context_length": "8192"}
         return httpx.Response(200, json={"model_info": info, "capabilities": "tools"})
 
-    with mock_client(handler) as client:
+    with client_with_handler(handler) as client:
         models = plugin.fetch_models(make_provider(), client, settings)
     assert shown == ["llama3.2:latest"]
     assert models == [
@@ -240,7 +205,7 @@ def test_odd_entries_are_skipped_or_tolerated(settings: Settings) -> None:
 
 
 def test_empty_server(settings: Settings) -> None:
-    with mock_client(lambda request: httpx.Response(200, json={"models": None})) as client:
+    with client_with_handler(lambda request: httpx.Response(200, json={"models": None})) as client:
         assert plugin.fetch_models(make_provider(), client, settings) == []
 
 
@@ -324,15 +289,3 @@ def test_each_stats_rule(model_id: str, level: str, label: str) -> None:
     assert stats[label] == 1
     others = {name: value for name, value in stats.items() if name not in (label, "Local")}
     assert set(others.values()) == {0}
-
-
-def test_cassettes_hold_no_credentials() -> None:
-    cassettes = sorted(CASSETTES.glob("*.yaml"))
-    assert len(cassettes) == 6
-    for path in cassettes:
-        text = path.read_text(encoding="utf-8")
-        assert "test-key" not in text
-        for interaction in yaml.safe_load(text)["interactions"]:
-            headers = {name.lower() for name in interaction["request"]["headers"]}
-            assert headers <= {"accept", "user-agent"}
-            assert not headers & set(SECRET_HEADERS)

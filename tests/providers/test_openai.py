@@ -6,18 +6,14 @@ capability and family tests read their ids from it.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
+from functools import partial
 from typing import Any
 
 import httpx
 import pytest
-import yaml
 
 from aisync.errors import BadResponse, InvalidApiKey, ProviderError, RateLimited
-from aisync.http import build_client
 from aisync.records import CAPABILITIES, ModelRecord, Provider
 from aisync.settings import Settings
 from aisync_providers import openai as plugin
@@ -28,8 +24,13 @@ from aisync_providers.openai_style import (
     family_counts,
     listing_entries,
 )
+from tests.providers.helpers import (
+    assert_other_types_ignored,
+    provider_for,
+    recorded_body,
+    replayed_failure_test,
+)
 
-CASSETTES = Path(__file__).parent / "cassettes" / "test_openai"
 BASE_URL = "https://api.openai.com/v1"
 
 REASONING = ("chat", "vision", "function_calling", "structured_output", "reasoning")
@@ -114,36 +115,13 @@ EXPECTED_FAMILIES = {
 }
 
 
-@pytest.fixture
-def client() -> Iterator[httpx.Client]:
-    client = build_client(5.0, max_retries=0)
-    try:
-        yield client
-    finally:
-        client.close()
-
-
-@pytest.fixture
-def settings() -> Settings:
-    return Settings(database_url="sqlite://")
-
-
 def make_provider(name: str = "openai", type_: str = "openai") -> Provider:
-    return Provider(
-        name=name,
-        type=type_,
-        display_name="OpenAI",
-        base_url=BASE_URL,
-        api_key="test-key",
-        credentials_present=True,
-    )
+    return provider_for(type_, "OpenAI", BASE_URL, name=name)
 
 
 def recorded_entries() -> list[dict[str, Any]]:
     """The model objects of the full-listing cassette, i.e. of the real recording."""
-    cassette = yaml.safe_load((CASSETTES / "test_full_listing.yaml").read_text(encoding="utf-8"))
-    body = json.loads(cassette["interactions"][0]["response"]["body"]["string"])
-    return list(body["data"])
+    return list(recorded_body("openai")["data"])
 
 
 def recorded_ids() -> list[str]:
@@ -160,8 +138,7 @@ def test_discover_providers(settings: Settings) -> None:
 
 
 def test_other_provider_types_are_not_answered(client: httpx.Client, settings: Settings) -> None:
-    assert plugin.fetch_models(make_provider("x", "xai"), client, settings) is None
-    assert plugin.compute_stats(make_provider("x", "xai"), []) is None
+    assert_other_types_ignored(plugin, make_provider("x", "xai"), client, settings)
 
 
 @pytest.mark.vcr
@@ -246,39 +223,13 @@ def test_models_outside_every_family_are_not_counted() -> None:
     assert family_counts(ids, plugin.FAMILIES) == {}
 
 
-@pytest.mark.vcr
-def test_invalid_key(vcr: Any, client: httpx.Client, settings: Settings) -> None:
-    with pytest.raises(InvalidApiKey, match="^Invalid API key$"):
-        plugin.fetch_models(make_provider(), client, settings)
-    assert vcr.all_played
-
-
-@pytest.mark.vcr
-def test_rate_limited(vcr: Any, client: httpx.Client, settings: Settings) -> None:
-    with pytest.raises(RateLimited, match="^Rate limit exceeded, retry after 20 seconds$"):
-        plugin.fetch_models(make_provider(), client, settings)
-    assert vcr.all_played
-
-
-@pytest.mark.vcr
-def test_server_error(vcr: Any, client: httpx.Client, settings: Settings) -> None:
-    with pytest.raises(ProviderError) as caught:
-        plugin.fetch_models(make_provider(), client, settings)
-    assert str(caught.value) == "Provider error 503: The server is overloaded or not ready yet."
-    assert vcr.all_played
-
-
-def test_cassettes_hold_no_secret() -> None:
-    files = sorted(CASSETTES.glob("*.yaml"))
-    assert len(files) == 4
-    for path in files:
-        text = path.read_text(encoding="utf-8")
-        assert text.startswith("# "), path.name
-        assert "test-key" not in text
-        assert "authorization" not in text.lower()
-        assert "bearer" not in text.lower()
-        for interaction in yaml.safe_load(text)["interactions"]:
-            assert set(interaction["request"]["headers"]) <= {"accept", "user-agent"}
+#: Each error cassette and what the plugin must raise for it, with the exact message.
+fails_with = partial(replayed_failure_test, plugin, make_provider())
+test_invalid_key = fails_with(InvalidApiKey, "Invalid API key")
+test_rate_limited = fails_with(RateLimited, "Rate limit exceeded, retry after 20 seconds")
+test_server_error = fails_with(
+    ProviderError, "Provider error 503: The server is overloaded or not ready yet."
+)
 
 
 # The listing parser shared by the OpenAI-shaped providers.

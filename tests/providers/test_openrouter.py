@@ -2,64 +2,37 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
-from collections.abc import Callable, Iterator
 from datetime import date
-from pathlib import Path
+from functools import partial
 from typing import Any
 
 import httpx
 import pytest
-import yaml
 
 from aisync.errors import BadResponse, InvalidApiKey, ProviderError, RateLimited
-from aisync.http import build_client
 from aisync.records import CAPABILITIES, ModelRecord, Provider
 from aisync.settings import Settings
 from aisync_providers import openrouter as plugin
-from tests.conftest import SECRET_HEADERS
+from tests.providers.helpers import (
+    assert_other_types_ignored,
+    by_id,
+    client_with_handler,
+    provider_for,
+    recorded_body,
+    replayed_failure_test,
+)
 
-CASSETTES = Path(__file__).parent / "cassettes" / "test_openrouter"
 BASE_URL = "https://openrouter.ai/api/v1"
 
 
 def make_provider(api_key: str | None = "test-key", name: str = "openrouter") -> Provider:
-    return Provider(
-        name=name,
-        type="openrouter",
-        display_name="OpenRouter",
-        base_url=BASE_URL,
-        api_key=api_key,
-        credentials_present=api_key is not None,
-    )
-
-
-@pytest.fixture
-def settings() -> Settings:
-    return Settings(database_url="sqlite://")
-
-
-@pytest.fixture
-def client() -> Iterator[httpx.Client]:
-    client = build_client(5.0, max_retries=0)
-    yield client
-    client.close()
+    return provider_for("openrouter", "OpenRouter", BASE_URL, name=name, api_key=api_key)
 
 
 def recorded_entries() -> list[dict[str, Any]]:
     """The recorded listing, read back from the cassette that holds it verbatim."""
-    cassette = yaml.safe_load((CASSETTES / "test_full_listing.yaml").read_text(encoding="utf-8"))
-    body = json.loads(cassette["interactions"][0]["response"]["body"]["string"])
-    return list(body["data"])
-
-
-def by_id(models: list[ModelRecord]) -> dict[str, ModelRecord]:
-    return {model.model_id: model for model in models}
-
-
-def mock_client(handler: Callable[[httpx.Request], httpx.Response]) -> httpx.Client:
-    return build_client(5.0, max_retries=0, transport=httpx.MockTransport(handler))
+    return list(recorded_body("openrouter")["data"])
 
 
 def test_discover_providers(settings: Settings) -> None:
@@ -73,8 +46,7 @@ def test_discover_providers(settings: Settings) -> None:
 
 def test_other_provider_types_are_not_answered(client: httpx.Client, settings: Settings) -> None:
     other = Provider(name="openrouter", type="openai", display_name="x", base_url=BASE_URL)
-    assert plugin.fetch_models(other, client, settings) is None
-    assert plugin.compute_stats(other, []) is None
+    assert_other_types_ignored(plugin, other, client, settings)
 
 
 @pytest.mark.vcr
@@ -162,28 +134,11 @@ def test_page_count_is_bounded(
         plugin.fetch_models(make_provider(), client, settings)
 
 
-@pytest.mark.vcr
-def test_invalid_key(client: httpx.Client, settings: Settings, vcr: Any) -> None:
-    with pytest.raises(InvalidApiKey) as caught:
-        plugin.fetch_models(make_provider(), client, settings)
-    assert str(caught.value) == "Invalid API key"
-    assert vcr.all_played
-
-
-@pytest.mark.vcr
-def test_rate_limited(client: httpx.Client, settings: Settings, vcr: Any) -> None:
-    with pytest.raises(RateLimited) as caught:
-        plugin.fetch_models(make_provider(), client, settings)
-    assert str(caught.value) == "Rate limit exceeded, retry after 30 seconds"
-    assert vcr.all_played
-
-
-@pytest.mark.vcr
-def test_server_error(client: httpx.Client, settings: Settings, vcr: Any) -> None:
-    with pytest.raises(ProviderError) as caught:
-        plugin.fetch_models(make_provider(), client, settings)
-    assert str(caught.value) == "Provider error 503: Service temporarily unavailable"
-    assert vcr.all_played
+#: Each error cassette and what the plugin must raise for it, with the exact message.
+fails_with = partial(replayed_failure_test, plugin, make_provider())
+test_invalid_key = fails_with(InvalidApiKey, "Invalid API key")
+test_rate_limited = fails_with(RateLimited, "Rate limit exceeded, retry after 30 seconds")
+test_server_error = fails_with(ProviderError, "Provider error 503: Service temporarily unavailable")
 
 
 @pytest.mark.parametrize(("api_key", "expected"), [("sk-or-1", "Bearer sk-or-1"), (None, None)])
@@ -196,7 +151,7 @@ def test_bearer_is_sent_only_with_a_key(
         seen.append(request)
         return httpx.Response(200, json={"data": []})
 
-    with mock_client(handler) as client:
+    with client_with_handler(handler) as client:
         assert plugin.fetch_models(make_provider(api_key), client, settings) == []
     assert seen[0].headers.get("authorization") == expected
 
@@ -214,7 +169,7 @@ def test_bearer_is_sent_only_with_a_key(
 )
 def test_wrong_shapes_are_bad_responses(settings: Settings, body: Any, message: str) -> None:
     with (
-        mock_client(lambda request: httpx.Response(200, json=body)) as client,
+        client_with_handler(lambda request: httpx.Response(200, json=body)) as client,
         pytest.raises(BadResponse, match=message),
     ):
         plugin.fetch_models(make_provider(), client, settings)
@@ -238,7 +193,7 @@ def test_odd_entries_are_skipped_or_tolerated(settings: Settings) -> None:
         },
         {"id": "acme/odd", "name": "duplicate"},
     ]
-    with mock_client(lambda request: httpx.Response(200, json={"data": entries})) as client:
+    with client_with_handler(lambda request: httpx.Response(200, json={"data": entries})) as client:
         models = plugin.fetch_models(make_provider(), client, settings)
     assert models == [ModelRecord(model_id="acme/odd", context_window=4096, raw=entries[3])]
 
@@ -345,16 +300,3 @@ def test_free_needs_both_prices_zero() -> None:
     stats = plugin.compute_stats(make_provider(), models)
     assert stats is not None
     assert stats["Free"] == 1
-
-
-def test_cassettes_hold_no_credentials() -> None:
-    cassettes = sorted(CASSETTES.glob("*.yaml"))
-    assert len(cassettes) == 5
-    for path in cassettes:
-        text = path.read_text(encoding="utf-8")
-        assert "test-key" not in text
-        assert "Bearer" not in text
-        for interaction in yaml.safe_load(text)["interactions"]:
-            headers = {name.lower() for name in interaction["request"]["headers"]}
-            assert headers <= {"accept", "user-agent"}
-            assert not headers & set(SECRET_HEADERS)

@@ -4,25 +4,26 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
+from functools import partial
 from typing import Any
 
 import httpx
 import pytest
-import yaml
 
 from aisync.errors import InvalidApiKey, ProviderError, RateLimited
-from aisync.http import build_client
 from aisync.records import CAPABILITIES, ModelRecord, Provider
 from aisync.settings import Settings
 from aisync_providers import xai as plugin
 from aisync_providers.openai_style import capabilities_for, family_counts
+from tests.providers.helpers import (
+    assert_other_types_ignored,
+    provider_for,
+    recorded_body,
+    replayed_failure_test,
+)
 
-CASSETTES = Path(__file__).parent / "cassettes" / "test_xai"
 BASE_URL = "https://api.x.ai/v1"
 
 TOOLS = ("chat", "function_calling", "structured_output")
@@ -46,38 +47,12 @@ EXPECTED_FROM_IDS = {
 }
 
 
-@pytest.fixture
-def client() -> Iterator[httpx.Client]:
-    client = build_client(5.0, max_retries=0)
-    try:
-        yield client
-    finally:
-        client.close()
-
-
-@pytest.fixture
-def settings() -> Settings:
-    return Settings(database_url="sqlite://")
-
-
 def make_provider(name: str = "xai", type_: str = "xai") -> Provider:
-    return Provider(
-        name=name,
-        type=type_,
-        display_name="xAI",
-        base_url=BASE_URL,
-        api_key="test-key",
-        credentials_present=True,
-    )
-
-
-def cassette_body(index: int) -> Any:
-    cassette = yaml.safe_load((CASSETTES / "test_full_listing.yaml").read_text(encoding="utf-8"))
-    return json.loads(cassette["interactions"][index]["response"]["body"]["string"])
+    return provider_for(type_, "xAI", BASE_URL, name=name)
 
 
 def recorded_ids() -> list[str]:
-    return [entry["id"] for entry in cassette_body(0)["data"]]
+    return [entry["id"] for entry in recorded_body("xai")["data"]]
 
 
 def test_discover_providers(settings: Settings) -> None:
@@ -87,8 +62,7 @@ def test_discover_providers(settings: Settings) -> None:
 
 
 def test_other_provider_types_are_not_answered(client: httpx.Client, settings: Settings) -> None:
-    assert plugin.fetch_models(make_provider("o", "openai"), client, settings) is None
-    assert plugin.compute_stats(make_provider("o", "openai"), []) is None
+    assert_other_types_ignored(plugin, make_provider("o", "openai"), client, settings)
 
 
 @pytest.mark.vcr
@@ -102,7 +76,7 @@ def test_full_listing(vcr: Any, client: httpx.Client, settings: Settings) -> Non
     assert ids == recorded_ids()
     assert len(set(ids)) == 13
     by_id = {model.model_id: model for model in models}
-    details = {entry["id"]: entry for entry in cassette_body(1)["models"]}
+    details = {entry["id"]: entry for entry in recorded_body("xai", 1)["models"]}
 
     grok_4 = by_id["grok-4-0709"]
     assert grok_4.capabilities == GROK_4
@@ -152,19 +126,12 @@ def test_language_models_missing(vcr: Any, client: httpx.Client, settings: Setti
         assert "language_model" not in model.raw
 
 
-@pytest.mark.vcr
-def test_language_models_unauthorized(vcr: Any, client: httpx.Client, settings: Settings) -> None:
-    with pytest.raises(InvalidApiKey, match="^Invalid API key$"):
-        plugin.fetch_models(make_provider(), client, settings)
-    assert vcr.all_played
-
-
-@pytest.mark.vcr
-def test_language_models_unavailable(vcr: Any, client: httpx.Client, settings: Settings) -> None:
-    with pytest.raises(ProviderError) as caught:
-        plugin.fetch_models(make_provider(), client, settings)
-    assert str(caught.value) == "Provider error 503: Service temporarily unavailable."
-    assert vcr.all_played
+#: Each error cassette and what the plugin must raise for it, with the exact message.
+fails_with = partial(replayed_failure_test, plugin, make_provider())
+test_language_models_unauthorized = fails_with(InvalidApiKey, "Invalid API key")
+test_language_models_unavailable = fails_with(
+    ProviderError, "Provider error 503: Service temporarily unavailable."
+)
 
 
 @pytest.mark.parametrize(
@@ -250,36 +217,11 @@ def test_each_family_rule(model_id: str, family: str) -> None:
     assert family_counts([model_id], plugin.FAMILIES) == {family: 1.0}
 
 
-@pytest.mark.vcr
-def test_invalid_key(vcr: Any, client: httpx.Client, settings: Settings) -> None:
-    with pytest.raises(InvalidApiKey, match="^Invalid API key$"):
-        plugin.fetch_models(make_provider(), client, settings)
-    assert vcr.all_played
-
-
-@pytest.mark.vcr
-def test_rate_limited(vcr: Any, client: httpx.Client, settings: Settings) -> None:
-    with pytest.raises(RateLimited, match="^Rate limit exceeded, retry after 20 seconds$"):
-        plugin.fetch_models(make_provider(), client, settings)
-    assert vcr.all_played
-
-
-@pytest.mark.vcr
-def test_server_error(vcr: Any, client: httpx.Client, settings: Settings) -> None:
-    with pytest.raises(ProviderError) as caught:
-        plugin.fetch_models(make_provider("xai-backup"), client, settings)
-    assert str(caught.value) == "Provider error 503: Service temporarily unavailable."
-    assert vcr.all_played
-
-
-def test_cassettes_hold_no_secret() -> None:
-    files = sorted(CASSETTES.glob("*.yaml"))
-    assert len(files) == 7
-    for path in files:
-        text = path.read_text(encoding="utf-8")
-        assert text.startswith("# "), path.name
-        assert "test-key" not in text
-        assert "authorization" not in text.lower()
-        assert "bearer" not in text.lower()
-        for interaction in yaml.safe_load(text)["interactions"]:
-            assert set(interaction["request"]["headers"]) <= {"accept", "user-agent"}
+test_invalid_key = fails_with(InvalidApiKey, "Invalid API key")
+test_rate_limited = fails_with(RateLimited, "Rate limit exceeded, retry after 20 seconds")
+test_server_error = replayed_failure_test(
+    plugin,
+    make_provider("xai-backup"),
+    ProviderError,
+    "Provider error 503: Service temporarily unavailable.",
+)
