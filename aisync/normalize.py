@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any
 
 from aisync.errors import BadResponse
+from aisync.fields import token_count
 from aisync.records import CAPABILITIES, ModelRecord
 
 _ORDER = {name: index for index, name in enumerate(CAPABILITIES)}
@@ -51,8 +52,8 @@ def _clean(record: ModelRecord, warnings: list[str]) -> ModelRecord | None:
         record,
         model_id=model_id,
         display_name=record.display_name if isinstance(record.display_name, str) else None,
-        context_window=_count(record.context_window),
-        max_output_tokens=_count(record.max_output_tokens),
+        context_window=token_count(record.context_window),
+        max_output_tokens=token_count(record.max_output_tokens),
         input_price_per_mtok=_price(record.input_price_per_mtok),
         output_price_per_mtok=_price(record.output_price_per_mtok),
         capabilities=tuple(sorted({c for c in record.capabilities if c in _ORDER}, key=_ORDER.get)),
@@ -60,12 +61,6 @@ def _clean(record: ModelRecord, warnings: list[str]) -> ModelRecord | None:
         deprecation_date=_date(record.deprecation_date),
         raw=dict(record.raw) if isinstance(record.raw, dict) else {},
     )
-
-
-def _count(value: object) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        return None
-    return value
 
 
 def _price(value: object) -> float | None:

@@ -17,14 +17,15 @@ tools, so `chat` and `function_calling` are always given.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
-from datetime import UTC, date, datetime
+from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 import httpx
 
 from aisync import hookimpl
 from aisync.errors import BadResponse
+from aisync.fields import iso_date, token_count
 from aisync.http import json_body
 from aisync.records import CAPABILITIES, ModelRecord, Provider, ProviderInfo
 from aisync.settings import Settings
@@ -151,26 +152,15 @@ def _record(entry: Any) -> ModelRecord | None:
     return ModelRecord(
         model_id=entry["id"],
         display_name=display_name if isinstance(display_name, str) and display_name else None,
-        context_window=_int(entry, "max_input_tokens"),
-        max_output_tokens=_int(entry, "max_tokens"),
+        context_window=token_count(entry.get("max_input_tokens")),
+        max_output_tokens=token_count(entry.get("max_tokens")),
         capabilities=capabilities_for(entry["id"], entry.get("capabilities")),
-        release_date=_date(entry.get("created_at")),
+        release_date=_release_date(entry.get("created_at")),
         raw=entry,
     )
 
 
-def _int(entry: Mapping[str, Any], key: str) -> int | None:
-    value = entry.get(key)
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _date(value: Any) -> date | None:
-    """The UTC date of an RFC 3339 time; None when absent, unreadable or the epoch."""
-    if not isinstance(value, str):
-        return None
-    try:
-        when = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    day = when.astimezone(UTC).date() if when.tzinfo else when.date()
+def _release_date(value: Any) -> date | None:
+    """The date of `created_at`; the API sends the epoch when it does not know the date."""
+    day = iso_date(value)
     return None if day == _EPOCH else day

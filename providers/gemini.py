@@ -22,6 +22,7 @@ import httpx
 
 from aisync import hookimpl
 from aisync.errors import BadResponse
+from aisync.fields import token_count
 from aisync.http import json_body
 from aisync.records import CAPABILITIES, ModelRecord, Provider, ProviderInfo
 from aisync.settings import Settings
@@ -158,8 +159,8 @@ def _record(entry: Any) -> ModelRecord | None:
     return ModelRecord(
         model_id=model_id,
         display_name=_str(entry, "displayName"),
-        context_window=_int(entry, "inputTokenLimit"),
-        max_output_tokens=_int(entry, "outputTokenLimit"),
+        context_window=token_count(entry.get("inputTokenLimit")),
+        max_output_tokens=token_count(entry.get("outputTokenLimit")),
         capabilities=capabilities_for(model_id, methods, entry.get("thinking") is True),
         raw=entry,
     )
@@ -168,8 +169,3 @@ def _record(entry: Any) -> ModelRecord | None:
 def _str(entry: Mapping[str, Any], key: str) -> str | None:
     value = entry.get(key)
     return value if isinstance(value, str) and value else None
-
-
-def _int(entry: Mapping[str, Any], key: str) -> int | None:
-    value = entry.get(key)
-    return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -26,13 +26,13 @@ from typing import Any
 import httpx
 
 from aisync import hookimpl
+from aisync.fields import token_count
 from aisync.records import ModelRecord, Provider, ProviderInfo
 from aisync.settings import Settings
 from aisync_providers.openai_style import (
     CapabilityRule,
     FamilyRule,
     capabilities_for,
-    count_or_none,
     created_date,
     family_counts,
     fetch_listing,
@@ -113,8 +113,8 @@ def compute_stats(provider: Provider, models: Sequence[ModelRecord]) -> dict[str
 def _record(entry: Mapping[str, Any]) -> ModelRecord:
     return ModelRecord(
         model_id=entry["id"],
-        context_window=count_or_none(entry.get("context_window")),
-        max_output_tokens=count_or_none(entry.get("max_completion_tokens")),
+        context_window=token_count(entry.get("context_window")),
+        max_output_tokens=token_count(entry.get("max_completion_tokens")),
         capabilities=capabilities_for(entry["id"], CAPABILITY_RULES),
         release_date=created_date(entry),
         raw=dict(entry),

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
 
 from aisync import hookimpl
 from aisync.errors import BadResponse
+from aisync.fields import iso_date
 from aisync.http import json_body
 from aisync.records import CAPABILITIES, ModelRecord, Provider, ProviderInfo
 from aisync.settings import Settings
@@ -135,17 +135,6 @@ def _record(entry: Any) -> ModelRecord | None:
         if isinstance(context, int) and not isinstance(context, bool)
         else None,
         capabilities=capabilities_for(entry["id"], entry.get("capabilities")),
-        deprecation_date=_date(entry.get("deprecation")),
+        deprecation_date=iso_date(entry.get("deprecation")),
         raw=entry,
     )
-
-
-def _date(value: Any) -> date | None:
-    """The UTC date of an RFC 3339 time; None when absent or unreadable."""
-    if not isinstance(value, str):
-        return None
-    try:
-        when = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return when.astimezone(UTC).date() if when.tzinfo else when.date()

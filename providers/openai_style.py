@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 import httpx
 
 from aisync.errors import BadResponse
+from aisync.fields import epoch_date
 from aisync.http import json_body
 from aisync.records import CAPABILITIES, Provider
 
@@ -50,20 +51,7 @@ def listing_entries(body: Any, key: str = "data") -> list[dict[str, Any]]:
 
 def created_date(entry: Mapping[str, Any]) -> date | None:
     """The UTC date of the entry's `created` epoch seconds, or None when absent or unusable."""
-    created = entry.get("created")
-    if isinstance(created, bool) or not isinstance(created, int) or created <= 0:
-        return None
-    try:
-        return datetime.fromtimestamp(created, tz=UTC).date()
-    except (OverflowError, OSError, ValueError):
-        return None
-
-
-def count_or_none(value: Any) -> int | None:
-    """A token count as the API sent it, or None for anything but a non-negative integer."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        return None
-    return value
+    return epoch_date(entry.get("created"))
 
 
 def capabilities_for(model_id: str, rules: Sequence[CapabilityRule]) -> tuple[str, ...]:

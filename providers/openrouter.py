@@ -21,7 +21,7 @@ Rules applied:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -29,6 +29,7 @@ import httpx
 
 from aisync import hookimpl
 from aisync.errors import BadResponse
+from aisync.fields import epoch_date
 from aisync.http import json_body
 from aisync.records import CAPABILITIES, ModelRecord, Provider, ProviderInfo
 from aisync.settings import Settings
@@ -161,7 +162,7 @@ def model_record(entry: Any) -> ModelRecord | None:
         input_price_per_mtok=price_per_mtok(pricing.get("prompt")),
         output_price_per_mtok=price_per_mtok(pricing.get("completion")),
         capabilities=capabilities(entry),
-        release_date=_epoch_date(entry.get("created")),
+        release_date=epoch_date(entry.get("created")),
         deprecation_date=_iso_date(entry.get("expiration_date")),
         raw=entry,
     )
@@ -217,15 +218,6 @@ def _mapping(value: Any) -> Mapping[str, Any]:
 
 def _count(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
-
-
-def _epoch_date(value: Any) -> date | None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        return None
-    try:
-        return datetime.fromtimestamp(value, UTC).date()
-    except (OverflowError, OSError, ValueError):
-        return None
 
 
 def _iso_date(value: Any) -> date | None:

@@ -19,7 +19,6 @@ from aisync.settings import Settings
 from aisync_providers import openai as plugin
 from aisync_providers.openai_style import (
     capabilities_for,
-    count_or_none,
     created_date,
     family_counts,
     listing_entries,
@@ -266,10 +265,3 @@ def test_listing_skips_entries_without_a_string_id() -> None:
 )
 def test_created_date(created: Any, expected: date | None) -> None:
     assert created_date({"created": created}) == expected
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"), [(8192, 8192), (0, 0), (-1, None), ("8192", None), (False, None)]
-)
-def test_count_or_none(value: Any, expected: int | None) -> None:
-    assert count_or_none(value) == expected
