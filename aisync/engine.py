@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -21,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from aisync import __version__
 from aisync.db import repository
 from aisync.db.connect import describe, open_engine, sqlite_path
+from aisync.db.locks import Lock, Locks, acquire, locks_for
 from aisync.db.migrate import HEAD_REVISION, current_revision, ensure_schema
 from aisync.diff import Diff, compute_diff
 from aisync.discovery import Discovery, discover, select
@@ -33,6 +35,9 @@ from aisync.records import ModelRecord, Provider
 from aisync.report import ProviderResult, SyncReport
 from aisync.settings import Settings, load_settings
 from aisync.stats import merge
+
+#: A run still `running` after this long is stale even if its lock looks held.
+STALE_RUN_AGE = timedelta(days=1)
 
 
 class Syncer:
@@ -91,6 +96,7 @@ class Syncer:
         dry_run: bool = False,
         timeout: float | None = None,
         allow_removals: bool = False,
+        lock_timeout: float | None = None,
         progress: Callable[[ProviderResult], None] | None = None,
     ) -> SyncReport:
         """Sync the selected providers (default: every available one) and report.
@@ -102,11 +108,15 @@ class Syncer:
         :param timeout: seconds before a silent provider is given up (default: settings).
         :param allow_removals: accept a listing that is empty or removes more than half of
             a provider's models; without it such a listing fails the provider, nothing changed.
+        :param lock_timeout: seconds to wait for a provider another run is syncing before
+            skipping it as `locked` (default: settings).
         :param progress: called with each provider's result as soon as it is known.
         """
         settings = self.settings
         if timeout is not None:
             settings = dataclasses.replace(settings, timeout=timeout)
+        if lock_timeout is not None:
+            settings = dataclasses.replace(settings, lock_timeout=lock_timeout)
         run = _Run(
             self,
             settings,
@@ -145,6 +155,8 @@ class _Run:
         self.requested = list(requested) if requested else None
         self.started_at = _now()
         self.run_id: int | None = None
+        self.locks: Locks | None = None
+        self.run_lock: Lock | None = None
 
     def execute(self) -> SyncReport:
         discovery = self.syncer.discover()
@@ -154,14 +166,19 @@ class _Run:
             return self._finish((), discovery, message=str(exc))
         engine = self._engine()
         last = self._last_syncs(engine, selected)
-        if engine is not None and not self.dry_run:
-            self.run_id = self._start(engine)
         try:
-            results = self._sync_all(engine, selected, last)
-        except BaseException:
-            self._close_run(engine, status="aborted", exit_code=130)
-            raise
-        return self._finish(results, discovery)
+            if engine is not None and not self.dry_run:
+                self.locks = locks_for(engine)
+                self.run_id = self._start(engine)
+                self._reap_stale_runs(engine)
+            try:
+                results = self._sync_all(engine, selected, last)
+            except BaseException:
+                self._close_run(engine, status="aborted", exit_code=130)
+                raise
+            return self._finish(results, discovery)
+        finally:
+            self._release_locks()
 
     def _engine(self) -> Engine | None:
         """The database, or None in a dry run against a database that does not exist yet."""
@@ -186,14 +203,46 @@ class _Run:
             return repository.last_successful_syncs(connection, [p.name for p in selected])
 
     def _start(self, engine: Engine) -> int:
+        """Insert the run and take its liveness lock before the row becomes visible.
+
+        Other runs treat a `running` row whose lock is free as crashed; taking the lock inside
+        the inserting transaction means no run ever sees this one without its lock.
+        """
         with engine.begin() as connection:
-            return repository.start_run(
+            run_id = repository.start_run(
                 connection,
                 started_at=self.started_at,
                 forced=self.force,
                 requested=self.requested,
                 version=__version__,
             )
+            if self.locks is not None:
+                self.run_lock = self.locks.try_acquire(f"run:{run_id}", single_use=True)
+        return run_id
+
+    def _reap_stale_runs(self, engine: Engine) -> None:
+        """Mark runs that died without closing (SIGKILL, power loss) as aborted."""
+        assert self.locks is not None and self.run_id is not None
+        with engine.connect() as connection:
+            candidates = repository.running_runs(connection, besides=self.run_id)
+        now = _now()
+        for run_id, started_at in candidates:
+            lock = self.locks.try_acquire(f"run:{run_id}", single_use=True)
+            if lock is None and now - started_at < STALE_RUN_AGE:
+                continue
+            try:
+                with engine.begin() as connection:
+                    repository.mark_aborted(connection, run_id, finished_at=now)
+            finally:
+                if lock is not None:
+                    lock.release()
+
+    def _release_locks(self) -> None:
+        if self.run_lock is not None:
+            self.run_lock.release()
+            self.run_lock = None
+        if self.locks is not None:
+            self.locks.dispose()
 
     def _sync_all(
         self, engine: Engine | None, selected: list[Provider], last: dict[str, datetime]
@@ -244,49 +293,92 @@ class _Run:
             transport=self.syncer._transport,
         ) as client:
             gate = threading.BoundedSemaphore(settings.concurrency)
-            started = {p.name: self._start_fetch(gate, p, client) for p in due}
-            for provider in due:
-                future, clock, started_at = started[provider.name]
-                results[provider.name] = self._report(
-                    self._complete(
-                        engine, provider, future, clock, started_at, last.get(provider.name)
+            started = {p.name: self._start_fetch(engine, gate, p, client) for p in due}
+            try:
+                for provider in due:
+                    future, clock, started_at = started[provider.name]
+                    results[provider.name] = self._report(
+                        self._complete(
+                            engine, provider, future, clock, started_at, last.get(provider.name)
+                        )
                     )
-                )
+            except BaseException:
+                for future, _, _ in started.values():
+                    future.add_done_callback(_release_fetch_lock)
+                raise
         return results
 
     def _start_fetch(
-        self, gate: threading.BoundedSemaphore, provider: Provider, client: httpx.Client
-    ) -> tuple[Future[Sequence[ModelRecord]], float, datetime]:
-        """Fetch in a daemon thread: Ctrl-C must not wait for a provider that never answers."""
-        future: Future[Sequence[ModelRecord]] = Future()
+        self,
+        engine: Engine | None,
+        gate: threading.BoundedSemaphore,
+        provider: Provider,
+        client: httpx.Client,
+    ) -> tuple[Future[_Fetched], float, datetime]:
+        """Lock and fetch in a daemon thread: Ctrl-C must not wait for a silent provider."""
+        future: Future[_Fetched] = Future()
 
         def work() -> None:
-            with gate:
-                future.set_running_or_notify_cancel()
-                try:
-                    future.set_result(
-                        fetch_models(self.syncer.plugins, provider, client, self.settings)
-                    )
-                except BaseException as exc:
-                    future.set_exception(exc)
+            future.set_running_or_notify_cancel()
+            fetched = _Fetched()
+            try:
+                fetched.lock, fetched.skip = self._claim(engine, provider)
+                if fetched.skip is None:
+                    with gate:
+                        fetched.records = fetch_models(
+                            self.syncer.plugins, provider, client, self.settings
+                        )
+            except BaseException as exc:
+                fetched.error = exc
+            future.set_result(fetched)
 
         thread = threading.Thread(target=work, name=f"aisync-fetch-{provider.name}", daemon=True)
         clock, started_at = time.monotonic(), _now()
         thread.start()
         return future, clock, started_at
 
+    def _claim(
+        self, engine: Engine | None, provider: Provider
+    ) -> tuple[Lock | None, tuple[str, datetime | None] | None]:
+        """Take the provider's lock, and look again at its freshness once it is ours.
+
+        A run that waited for another one to finish syncing the provider would otherwise
+        sync it again at once, which is exactly the duplicate work the lock prevents.
+        """
+        if self.locks is None or engine is None:
+            return None, None
+        lock = acquire(self.locks, f"provider:{provider.name}", self.settings.lock_timeout)
+        if lock is None:
+            return None, ("locked", None)
+        with engine.connect() as connection:
+            previous = repository.last_successful_syncs(connection, [provider.name])
+        when = previous.get(provider.name)
+        if when is not None and self._fresh(provider, when):
+            return lock, ("cache_valid", when)
+        return lock, None
+
     def _complete(
         self,
         engine: Engine | None,
         provider: Provider,
-        future: Future[Sequence[ModelRecord]],
+        future: Future[_Fetched],
         clock: float,
         started_at: datetime,
         previous: datetime | None,
     ) -> ProviderResult:
+        fetched = future.result()
         try:
-            records, warnings = normalize(future.result())
-            result = self._apply(engine, provider, records, warnings, clock, previous)
+            if fetched.skip is not None:
+                reason, when = fetched.skip
+                result = ProviderResult(
+                    provider.name, "skipped", reason=reason, last_synced_at=when or previous
+                )
+                self._record(engine, result, started_at=started_at, finished_at=_now())
+                return result
+            if fetched.error is not None:
+                raise fetched.error
+            records, warnings = normalize(fetched.records)
+            return self._apply(engine, provider, records, warnings, clock, previous)
         except AisyncError as exc:
             result = ProviderResult(
                 provider.name,
@@ -297,7 +389,9 @@ class _Run:
                 duration_ms=_elapsed_ms(clock),
             )
             self._record(engine, result, started_at=started_at, finished_at=_now())
-        return result
+            return result
+        finally:
+            fetched.release()
 
     def _apply(
         self,
@@ -420,6 +514,26 @@ class _Run:
                 exit_code=report.exit_code,
             )
         return report
+
+
+@dataclass
+class _Fetched:
+    """What a fetch thread hands back: the records or the error, and the lock it holds."""
+
+    lock: Lock | None = None
+    #: (reason, last successful sync) when the provider is not to be fetched after all.
+    skip: tuple[str, datetime | None] | None = None
+    records: Sequence[ModelRecord] = ()
+    error: BaseException | None = None
+
+    def release(self) -> None:
+        if self.lock is not None:
+            lock, self.lock = self.lock, None
+            lock.release()
+
+
+def _release_fetch_lock(future: Future[_Fetched]) -> None:
+    future.result().release()
 
 
 def _outcome(

@@ -21,6 +21,7 @@ from aisync.errors import ConfigError
 DEFAULT_CACHE_TTL = 12 * 3600.0
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_CONCURRENCY = 16
+DEFAULT_LOCK_TIMEOUT = 5.0
 _TOP_LEVEL_KEYS = {
     "database_url",
     "env",
@@ -28,9 +29,19 @@ _TOP_LEVEL_KEYS = {
     "timeout",
     "concurrency",
     "retries",
+    "lock_timeout",
     "providers",
 }
 DEFAULT_RETRIES = 2
+_ENV_KEYS = (
+    "database_url",
+    "env",
+    "cache_ttl",
+    "timeout",
+    "concurrency",
+    "retries",
+    "lock_timeout",
+)
 _PROVIDER_KEYS = {"type", "api_key", "api_key_env", "base_url", "enabled", "cache_ttl", "options"}
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -65,6 +76,8 @@ class Settings:
     #: How often a 429 or 5xx answer is retried before the provider counts as failed.
     max_retries: int = DEFAULT_RETRIES
     retry_wait_cap: float = 10.0
+    #: How long a run waits for a provider another run is syncing before skipping it.
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT
     config_path: Path | None = None
     provider_tables: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     environ: Mapping[str, str] = field(default_factory=dict, repr=False)
@@ -173,7 +186,7 @@ def load_settings(
     """Build the settings of one run.
 
     :param overrides: values that beat every other source (`database_url`, `timeout`,
-        `cache_ttl`, `env`, `concurrency`); None values are ignored.
+        `cache_ttl`, `env`, `concurrency`, `lock_timeout`); None values are ignored.
     :param environ: the environment to read; defaults to a snapshot of `os.environ`.
     :param config_path: the TOML file to read; defaults to `AISYNC_CONFIG`, then
         `aisync.toml` in the user config directory if it exists.
@@ -182,7 +195,7 @@ def load_settings(
     path, explicit = _config_path(config_path, env)
     data = _read_config(path, explicit)
     values: dict[str, Any] = {k: v for k, v in data.items() if k != "providers"}
-    for key in ("database_url", "env", "cache_ttl", "timeout", "concurrency", "retries"):
+    for key in _ENV_KEYS:
         if env.get(f"AISYNC_{key.upper()}"):
             values[key] = env[f"AISYNC_{key.upper()}"]
     values.update({k: v for k, v in (overrides or {}).items() if v is not None})
@@ -193,6 +206,9 @@ def load_settings(
         timeout=_positive(values.get("timeout", DEFAULT_TIMEOUT), "timeout"),
         concurrency=int(_positive(values.get("concurrency", DEFAULT_CONCURRENCY), "concurrency")),
         max_retries=_count(values.get("retries", DEFAULT_RETRIES), "retries"),
+        lock_timeout=parse_duration(
+            values.get("lock_timeout", DEFAULT_LOCK_TIMEOUT), "lock timeout"
+        ),
         config_path=path if data or explicit else None,
         provider_tables=data.get("providers", {}),
         environ=env,

@@ -44,6 +44,12 @@ from aisync.errors import AisyncError
     help="Providers fetched at once (default: 16).",
 )
 @click.option(
+    "--lock-timeout",
+    type=click.FloatRange(min=0),
+    metavar="SECONDS",
+    help="Wait this long for a provider another run is syncing, then skip it (default: 5).",
+)
+@click.option(
     "-v", "--verbose", count=True, help="Show statistics and details; -vv adds tracebacks."
 )
 @click.option(
@@ -58,6 +64,7 @@ def sync_models(
     allow_removals: bool,
     timeout: float | None,
     concurrency: int | None,
+    lock_timeout: float | None,
     verbose: int,
     quiet: bool,
     as_json: bool,
@@ -87,6 +94,7 @@ def sync_models(
                     dry_run=dry_run,
                     timeout=timeout,
                     allow_removals=allow_removals,
+                    lock_timeout=lock_timeout,
                     progress=progress,
                 )
         finally:

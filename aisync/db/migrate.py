@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 #: The newest migration in `migrations/versions`; a test checks it against Alembic's head.
 HEAD_REVISION = "0001"
 _KNOWN_REVISIONS = ("0001",)
+#: How long a process waits for another one that is migrating the same database.
+MIGRATION_LOCK_TIMEOUT = 120.0
 
 
 def current_revision(connection: Connection) -> str | None:
@@ -55,18 +57,34 @@ def downgrade(engine: Engine, revision: str) -> None:
 
 
 def _run(engine: Engine, direction: str, revision: str) -> None:
+    """Migrate under a lock: two first runs at once must not both create the schema.
+
+    Alembic reads the revision again once the lock is held, so the process that waited
+    finds the work done and does nothing.
+    """
     from alembic import command
     from alembic.util.exc import CommandError
 
+    from aisync.db.locks import acquire, locks_for
+
+    locks = locks_for(engine)
     try:
-        with engine.begin() as connection:
-            config = alembic_config()
-            config.attributes["connection"] = connection
-            getattr(command, direction)(config, revision)
+        lock = acquire(locks, "schema", MIGRATION_LOCK_TIMEOUT)
+        if lock is None:
+            raise DatabaseError("Another aisync process is migrating the database; try again")
+        try:
+            with engine.begin() as connection:
+                config = alembic_config()
+                config.attributes["connection"] = connection
+                getattr(command, direction)(config, revision)
+        finally:
+            lock.release()
     except CommandError as exc:
         raise DatabaseError(f"Migration failed: {exc}") from None
     except SQLAlchemyError as exc:
         raise DatabaseError(f"Migration failed: {describe(exc)}") from None
+    finally:
+        locks.dispose()
 
 
 def alembic_config() -> Config:

@@ -72,6 +72,23 @@ def finish_run(
     )
 
 
+def running_runs(connection: Connection, *, besides: int) -> list[tuple[int, datetime]]:
+    """Runs other than `besides` still marked `running`: alive elsewhere, or crashed."""
+    query = select(runs.c.id, runs.c.started_at).where(
+        runs.c.status == "running", runs.c.id != besides
+    )
+    return [(row.id, row.started_at) for row in connection.execute(query)]
+
+
+def mark_aborted(connection: Connection, run_id: int, *, finished_at: datetime) -> None:
+    """Close a crashed run; a run that finished meanwhile keeps its own status."""
+    connection.execute(
+        update(runs)
+        .where(runs.c.id == run_id, runs.c.status == "running")
+        .values(status="aborted", finished_at=finished_at)
+    )
+
+
 def last_successful_syncs(connection: Connection, providers: Iterable[str]) -> dict[str, datetime]:
     """When each provider last synced successfully (skips and failures do not count)."""
     names = list(providers)
