@@ -18,6 +18,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from aisync import queries
 from aisync.catalog_records import (
+    RUN_STATUSES,
+    SORT_FIELDS,
     VERSION_FIELDS,
     CatalogModel,
     Change,
@@ -29,16 +31,13 @@ from aisync.catalog_records import (
     ProviderSyncRecord,
     RunRecord,
     StatsSnapshot,
-    as_dict,
 )
 from aisync.db.connect import describe, masked_url, open_engine, sqlite_path
 from aisync.db.migrate import HEAD_REVISION, current_revision
 from aisync.errors import AisyncError, ConfigError, DatabaseError, UsageError
+from aisync.export import export_row
 from aisync.records import CAPABILITIES
 from aisync.settings import Settings, load_settings, parse_duration
-
-#: The `sync_runs.status` values `runs(status=...)` accepts.
-RUN_STATUSES: tuple[str, ...] = ("running", "succeeded", "partial", "failed", "aborted")
 
 
 class NotFound(AisyncError):
@@ -144,10 +143,8 @@ class Catalog:
                 f"Unknown capability '{capability}'. Use one of: {', '.join(CAPABILITIES)}"
             )
         field, descending = sort.removeprefix("-"), sort.startswith("-")
-        if field not in queries.SORT_FIELDS:
-            raise UsageError(
-                f"Cannot sort by '{field}'. Use one of: {', '.join(queries.SORT_FIELDS)}"
-            )
+        if field not in SORT_FIELDS:
+            raise UsageError(f"Cannot sort by '{field}'. Use one of: {', '.join(SORT_FIELDS)}")
         with self._connect() as connection:
             rows = queries.catalog_models(
                 connection,
@@ -247,7 +244,7 @@ class Catalog:
 
     def export_rows(self, *, provider: str | None = None) -> list[dict[str, Any]]:
         """The current catalog in the documented export shape: one flat dict per model,
-        times and dates in ISO 8601, capabilities a list. Keys are `EXPORT_FIELDS`."""
+        times and dates in ISO 8601, capabilities a list (`aisync.export.EXPORT_FIELDS`)."""
         return [export_row(model) for model in self.models(provider=provider)]
 
     @contextmanager
@@ -279,23 +276,6 @@ class Catalog:
             raise DatabaseError(_revision_problem(revision, path or masked_url(url)))
         self._engine = engine
         return engine
-
-
-#: The keys of an exported model, in CSV column order.
-EXPORT_FIELDS: tuple[str, ...] = (
-    "provider",
-    "model_id",
-    *VERSION_FIELDS,
-    "version",
-    "first_seen_at",
-    "last_seen_at",
-    "version_created_at",
-)
-
-
-def export_row(model: CatalogModel) -> dict[str, Any]:
-    values = as_dict(model)
-    return {name: values[name] for name in EXPORT_FIELDS}
 
 
 def parse_since(value: datetime | timedelta | str, now: datetime | None = None) -> datetime:

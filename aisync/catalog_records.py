@@ -32,6 +32,18 @@ class ModelFields:
 #: The `model_versions` columns every model report carries, in display order.
 VERSION_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(ModelFields))
 
+#: What `Catalog.models(sort=...)` accepts (`-field` for descending).
+SORT_FIELDS: tuple[str, ...] = (
+    "provider",
+    "model_id",
+    "first_seen_at",
+    "last_seen_at",
+    *(name for name in VERSION_FIELDS if name != "capabilities"),
+)
+
+#: The `sync_runs.status` values.
+RUN_STATUSES: tuple[str, ...] = ("running", "succeeded", "partial", "failed", "aborted")
+
 
 @dataclass(frozen=True, kw_only=True)
 class CatalogModel(ModelFields):

@@ -35,15 +35,6 @@ versions = ModelVersion.__table__
 events = ModelEvent.__table__
 stats = ProviderStat.__table__
 
-#: What `models(sort=...)` accepts: the model's identity, its times and its version fields.
-SORT_FIELDS: tuple[str, ...] = (
-    "provider",
-    "model_id",
-    "first_seen_at",
-    "last_seen_at",
-    *(name for name in VERSION_FIELDS if name != "capabilities"),
-)
-
 
 def _latest_versions() -> Select[tuple[int, int]]:
     return select(versions.c.model, func.max(versions.c.version).label("version")).group_by(
