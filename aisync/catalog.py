@@ -133,7 +133,7 @@ class Catalog:
         """The current catalog (`current_models`), filtered and sorted.
 
         :param capability: a word of `aisync.CAPABILITIES`, e.g. `vision`.
-        :param search: part of the model id or display name, case ignored.
+        :param search: part of the model id or display name (A-Z match either case).
         :param include_removed: also the models providers no longer list.
         :param sort: a field of `SORT_FIELDS`; `-field` sorts descending. Missing values
             always come last.

@@ -88,7 +88,7 @@ def providers(as_json: bool, database_url: str | None, config_path: str | None) 
 @click.group(invoke_without_command=True)
 @provider_option
 @click.option("--capability", type=click.Choice(CAPABILITIES), help="Only models with it.")
-@click.option("--search", metavar="TEXT", help="Part of the model id or name (case ignored).")
+@click.option("--search", metavar="TEXT", help="Part of the model id or name (A-Z in either case).")
 @click.option("--include-removed", is_flag=True, help="Also models no longer listed.")
 @click.option(
     "--sort",
