@@ -32,7 +32,7 @@ def export(
     rows = ask(database_url, config_path, lambda catalog: catalog.export_rows(provider=provider))
     data = render_export(rows, format_).encode("utf-8")
     if path is None:
-        click.get_binary_stream("stdout").write(data)
+        click.echo(data, nl=False)
         return 0
     try:
         with open(path, "wb") as handle:
