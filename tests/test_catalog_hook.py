@@ -58,9 +58,11 @@ def test_a_failing_hook_is_logged_and_changes_nothing(
 
 
 def test_cli_exit_code_is_untouched_by_a_failing_hook(plugin_site: Path, sqlite_url: str) -> None:
-    from click.testing import CliRunner
+    """In a real process: the sync succeeds and the failure is one line on stderr."""
+    import os
+    import subprocess
+    import sys
 
-    from aisync.cli import cli
     from tests.plugin_dist import write_plugin_dist
 
     source = (
@@ -68,10 +70,14 @@ def test_cli_exit_code_is_untouched_by_a_failing_hook(plugin_site: Path, sqlite_
         "    raise RuntimeError('boom')\n"
     )
     write_plugin_dist(plugin_site, dist="aisync-notify", module="aisync_notify", source=source)
-    result = CliRunner().invoke(
-        cli, ["sync-models", "--provider", "mock"], env={"AISYNC_DATABASE_URL": sqlite_url}
+    env = {**os.environ, "PYTHONPATH": str(plugin_site), "AISYNC_DATABASE_URL": sqlite_url}
+    result = subprocess.run(
+        [sys.executable, "-m", "aisync", "sync-models", "--provider", "mock"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
-    assert result.exit_code == 0
+    assert result.returncode == 0
     assert "Sync completed successfully!" in result.stdout
-    assert "Traceback" not in result.output
-    assert "sync_finished hook of aisync_notify failed: RuntimeError: boom\n" in result.stderr
+    assert result.stderr == "sync_finished hook of aisync_notify failed: RuntimeError: boom\n"
