@@ -25,15 +25,37 @@ _LAZY = {
     "Provider": "aisync.records",
     "ProviderInfo": "aisync.records",
     "CAPABILITIES": "aisync.records",
+    "Catalog": "aisync.catalog",
+    "CatalogModel": "aisync.catalog_records",
+    "Change": "aisync.catalog_records",
+    "FieldChange": "aisync.catalog_records",
+    "ModelHistory": "aisync.catalog_records",
+    "ModelVersionRecord": "aisync.catalog_records",
+    "ModelEventRecord": "aisync.catalog_records",
+    "ProviderStatus": "aisync.catalog_records",
+    "ProviderSyncRecord": "aisync.catalog_records",
+    "RunRecord": "aisync.catalog_records",
+    "StatsSnapshot": "aisync.catalog_records",
 }
 
 __all__ = [
     "CAPABILITIES",
+    "Catalog",
+    "CatalogModel",
+    "Change",
+    "FieldChange",
+    "ModelEventRecord",
+    "ModelHistory",
     "ModelRecord",
+    "ModelVersionRecord",
     "Provider",
     "ProviderInfo",
     "ProviderResult",
+    "ProviderStatus",
+    "ProviderSyncRecord",
+    "RunRecord",
     "Settings",
+    "StatsSnapshot",
     "SyncReport",
     "Syncer",
     "__version__",
@@ -42,6 +64,19 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from aisync.catalog import Catalog
+    from aisync.catalog_records import (
+        CatalogModel,
+        Change,
+        FieldChange,
+        ModelEventRecord,
+        ModelHistory,
+        ModelVersionRecord,
+        ProviderStatus,
+        ProviderSyncRecord,
+        RunRecord,
+        StatsSnapshot,
+    )
     from aisync.engine import Syncer
     from aisync.records import CAPABILITIES, ModelRecord, Provider, ProviderInfo
     from aisync.report import ProviderResult, SyncReport

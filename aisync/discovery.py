@@ -7,7 +7,7 @@ resolved here, the same way for every plugin, and always keyed on the instance n
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from aisync.errors import UsageError
@@ -25,6 +25,8 @@ class Discovery:
     providers: tuple[Provider, ...] = ()
     #: Plugins or instances that could not be set up, with the reason.
     skipped: tuple[SkippedProvider, ...] = field(default_factory=tuple)
+    #: Provider type -> the name of the plugin that serves it, for `aisync providers`.
+    origins: Mapping[str, str] = field(default_factory=dict)
 
     def get(self, name: str) -> Provider | None:
         return next((p for p in self.providers if p.name == name), None)
@@ -33,6 +35,7 @@ class Discovery:
 def discover(plugins: Plugins, settings: Settings) -> Discovery:
     skipped = [SkippedProvider(f.name, f.reason) for f in plugins.failures]
     infos: dict[str, ProviderInfo] = {}
+    origins: dict[str, str] = {}
     for impl in plugins.manager.hook.discover_providers.get_hookimpls():
         try:
             offered = impl.function(settings=settings) or ()
@@ -40,6 +43,7 @@ def discover(plugins: Plugins, settings: Settings) -> Discovery:
                 if not isinstance(info, ProviderInfo):
                     raise TypeError(f"returned {type(info).__name__}, not a ProviderInfo")
                 infos.setdefault(info.name, info)
+                origins.setdefault(info.name, impl.plugin_name)
         except Exception as exc:
             skipped.append(SkippedProvider(impl.plugin_name, f"{type(exc).__name__}: {exc}"))
     instances = {name: info for name, info in infos.items()}
@@ -49,7 +53,7 @@ def discover(plugins: Plugins, settings: Settings) -> Discovery:
         else:
             skipped.append(SkippedProvider(name, f"unknown provider type '{kind}'"))
     providers = [resolve(name, info, settings) for name, info in instances.items()]
-    return Discovery(tuple(sorted(providers, key=lambda p: p.name)), tuple(skipped))
+    return Discovery(tuple(sorted(providers, key=lambda p: p.name)), tuple(skipped), origins)
 
 
 def resolve(name: str, info: ProviderInfo, settings: Settings) -> Provider:

@@ -8,6 +8,7 @@ fails (or a crash) never leaves half a listing and never touches another provide
 from __future__ import annotations
 
 import dataclasses
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -513,7 +514,23 @@ class _Run:
                 status=report.status,
                 exit_code=report.exit_code,
             )
+        self._notify(report)
         return report
+
+    def _notify(self, report: SyncReport) -> None:
+        """Call every `sync_finished` hook; a failing one is logged, never fatal."""
+        log = logging.getLogger("aisync")
+        for impl in self.syncer.plugins.manager.hook.sync_finished.get_hookimpls():
+            try:
+                impl.function(report=report, settings=self.settings)
+            except Exception as exc:
+                log.warning(
+                    "sync_finished hook of %s failed: %s: %s",
+                    impl.plugin_name,
+                    type(exc).__name__,
+                    exc,
+                )
+                log.debug("sync_finished hook of %s failed", impl.plugin_name, exc_info=True)
 
 
 @dataclass

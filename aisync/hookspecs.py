@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     import httpx
 
     from aisync.records import ModelRecord, Provider, ProviderInfo
+    from aisync.report import SyncReport
     from aisync.settings import Settings
 
 hookspec = pluggy.HookspecMarker("aisync")
@@ -74,4 +75,22 @@ def compute_stats(provider: Provider, models: Sequence[ModelRecord]) -> Mapping[
     :param provider: the instance whose models were synced.
     :param models: the normalized records just synced.
     :return: statistic name -> value, or None for nothing to add.
+    """
+
+
+@hookspec
+def sync_finished(report: SyncReport, settings: Settings) -> None:
+    """React to a finished sync run: notify on failures or changes (log, webhook, Slack).
+
+    Called once at the end of every `Syncer.sync_models` call that returns a report,
+    including dry runs (`report.dry_run` is then True and nothing was written) and runs
+    that found no provider to sync (`report.message`). It is not called when the run is
+    interrupted (Ctrl-C) or the database fails, since no report exists then. Every
+    implementation is called even if another one raises: an exception is logged (logger
+    `aisync`, one line; the traceback at debug level) and never changes the run's outcome
+    or exit code. The call is synchronous, so keep it quick or hand the work off.
+
+    :param report: the run's report: per-provider results (`report.failed`,
+        `result.added`, ...), `report.exit_code` and `report.run_id`.
+    :param settings: the run's settings.
     """

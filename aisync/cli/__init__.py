@@ -41,10 +41,13 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from aisync.cli import db, sync
+    from aisync.cli import browse, db, export, sync
 
     cli.add_command(sync.sync_models)
     cli.add_command(db.db)
+    for command in (browse.providers, browse.models, browse.runs, browse.changes, browse.stats):
+        cli.add_command(command)
+    cli.add_command(export.export)
 
 
 _register()

@@ -1,0 +1,216 @@
+"""`aisync providers | models | runs | changes | stats`: questions answered from the catalog.
+
+Each command parses its options, asks `aisync.Catalog`, and renders the records: a table
+for people, `--json` for machines. A missing catalog or an unknown model is one line on
+stderr and exit 1; a bad option value exits 64.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from aisync.catalog_records import RUN_STATUSES, SORT_FIELDS
+from aisync.cli import catalog_render
+from aisync.cli.options import common_options, settings_from
+from aisync.cli.render import Output
+from aisync.cli.tables import print_json
+from aisync.errors import AisyncError, UsageError
+from aisync.records import CAPABILITIES
+
+if TYPE_CHECKING:
+    from aisync.catalog import Catalog
+
+T = TypeVar("T")
+
+json_option = click.option(
+    "--json", "as_json", is_flag=True, help="Print the records as JSON on stdout."
+)
+provider_option = click.option("--provider", metavar="NAME", help="Only this provider instance.")
+
+
+class Since(click.ParamType):
+    """`7d`, `12h`, `30m` or an ISO date or time (local unless it has a zone)."""
+
+    name = "7d|12h|30m|DATE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from aisync.catalog import parse_since
+
+        if isinstance(value, datetime):
+            return value
+        try:
+            return parse_since(str(value))
+        except UsageError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+def ask(database_url: str | None, config_path: str | None, question: Callable[[Catalog], T]) -> T:
+    """Open the catalog, ask, close: errors become one line (exit 1) or a usage error (64)."""
+    from aisync.catalog import Catalog
+
+    try:
+        settings = settings_from(config_path, database_url=database_url)
+        with Catalog(settings=settings) as catalog:
+            return question(catalog)
+    except UsageError as exc:
+        raise click.UsageError(str(exc)) from None
+    except AisyncError as exc:
+        Output().error(str(exc))
+        raise click.exceptions.Exit(1) from None
+
+
+def show(records: Any, as_json: bool, empty: str, render: Callable[[Output], None]) -> int:
+    """Print JSON, or the table, or (nothing to show) a note on stderr; stdout stays clean."""
+    output = Output()
+    if as_json:
+        print_json(records)
+    elif not records:
+        output.err.print(empty, markup=False)
+    else:
+        render(output)
+    return 0
+
+
+@click.command()
+@json_option
+@common_options
+def providers(as_json: bool, database_url: str | None, config_path: str | None) -> int:
+    """Every provider: plugin, credentials, base URL, last sync, models listed, last error."""
+    found = ask(database_url, config_path, lambda catalog: catalog.providers())
+    return show(found, as_json, "No providers.", partial(catalog_render.render_providers, found))
+
+
+@click.group(invoke_without_command=True)
+@provider_option
+@click.option("--capability", type=click.Choice(CAPABILITIES), help="Only models with it.")
+@click.option("--search", metavar="TEXT", help="Part of the model id or name (A-Z in either case).")
+@click.option("--include-removed", is_flag=True, help="Also models no longer listed.")
+@click.option(
+    "--sort",
+    type=click.Choice([*SORT_FIELDS, *(f"-{name}" for name in SORT_FIELDS)]),
+    default="provider",
+    show_default=True,
+    help="Sort by this field; a leading - sorts descending. Missing values come last.",
+)
+@json_option
+@common_options
+@click.pass_context
+def models(
+    ctx: click.Context,
+    provider: str | None,
+    capability: str | None,
+    search: str | None,
+    include_removed: bool,
+    sort: str,
+    as_json: bool,
+    database_url: str | None,
+    config_path: str | None,
+) -> int | None:
+    """The current catalog; `models show PROVIDER/MODEL_ID` for one model's history."""
+    if ctx.invoked_subcommand is not None:
+        return None
+    found = ask(
+        database_url,
+        config_path,
+        lambda catalog: catalog.models(
+            provider=provider,
+            capability=capability,
+            search=search,
+            include_removed=include_removed,
+            sort=sort,
+        ),
+    )
+    render = partial(catalog_render.render_models, found, removed=include_removed)
+    return show(found, as_json, "No models match.", render)
+
+
+@models.command("show")
+@click.argument("model", metavar="PROVIDER/MODEL_ID")
+@json_option
+@common_options
+def show_model(model: str, as_json: bool, database_url: str | None, config_path: str | None) -> int:
+    """One model: its latest fields, every version with what changed, and its events."""
+    provider, slash, model_id = model.partition("/")
+    if not (provider and slash and model_id):
+        raise click.BadParameter(f"{model!r} is not PROVIDER/MODEL_ID", param_hint="MODEL")
+    history = ask(database_url, config_path, lambda c: c.model_history(provider, model_id))
+    return show(history, as_json, "", partial(catalog_render.render_history, history))
+
+
+@click.group(invoke_without_command=True)
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Newest N runs."
+)
+@click.option("--status", type=click.Choice(RUN_STATUSES), help="Only runs with this status.")
+@json_option
+@common_options
+@click.pass_context
+def runs(
+    ctx: click.Context,
+    limit: int,
+    status: str | None,
+    as_json: bool,
+    database_url: str | None,
+    config_path: str | None,
+) -> int | None:
+    """The history of sync runs, newest first; `runs show RUN_ID` for one run."""
+    if ctx.invoked_subcommand is not None:
+        return None
+    found = ask(database_url, config_path, lambda c: c.runs(limit=limit, status=status))
+    return show(found, as_json, "No sync runs.", partial(catalog_render.render_runs, found))
+
+
+@runs.command("show")
+@click.argument("run_id", type=int)
+@json_option
+@common_options
+def show_run(run_id: int, as_json: bool, database_url: str | None, config_path: str | None) -> int:
+    """One run: its outcome and every provider's counts, duration and error."""
+    run = ask(database_url, config_path, lambda catalog: catalog.run(run_id))
+    return show(run, as_json, "", partial(catalog_render.render_run, run))
+
+
+@click.command()
+@click.option("--since", type=Since(), help="Only changes since then: 7d, 12h, 30m or a date.")
+@provider_option
+@click.option("--run", "run_id", type=int, metavar="RUN_ID", help="Only changes of this run.")
+@json_option
+@common_options
+def changes(
+    since: datetime | None,
+    provider: str | None,
+    run_id: int | None,
+    as_json: bool,
+    database_url: str | None,
+    config_path: str | None,
+) -> int:
+    """What was added, changed (field by field, old -> new) and removed, newest first."""
+    found = ask(
+        database_url,
+        config_path,
+        lambda c: c.changes(since=since, provider=provider, run_id=run_id),
+    )
+    return show(found, as_json, "No changes.", partial(catalog_render.render_changes, found))
+
+
+@click.command()
+@provider_option
+@click.option("--history", is_flag=True, help="Every successful sync's figures, oldest first.")
+@json_option
+@common_options
+def stats(
+    provider: str | None,
+    history: bool,
+    as_json: bool,
+    database_url: str | None,
+    config_path: str | None,
+) -> int:
+    """The statistics of each provider's latest successful sync (or all, with --history)."""
+    found = ask(database_url, config_path, lambda c: c.stats(provider=provider, history=history))
+    render = partial(catalog_render.render_stats, found, history=history)
+    return show(found, as_json, "No statistics yet.", render)

@@ -1,0 +1,203 @@
+"""How the catalog's records look to people: one function per command's output."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aisync.catalog_records import (
+    VERSION_FIELDS,
+    CatalogModel,
+    Change,
+    FieldChange,
+    ModelHistory,
+    ProviderStatus,
+    RunRecord,
+    StatsSnapshot,
+)
+from aisync.cli.render import Output, number
+from aisync.cli.tables import cell, duration, print_fields, print_table, when
+
+STATUS_MARKS = {"synced": "✓", "skipped": "⏭", "failed": "❌"}
+
+
+def render_providers(providers: Sequence[ProviderStatus], output: Output) -> None:
+    headers = ("PROVIDER", "PLUGIN", "CREDENTIALS", "BASE URL", "LAST SYNC", "MODELS", "LAST ERROR")
+    print_table(output, headers, [_provider_row(p) for p in providers])
+
+
+def _provider_row(provider: ProviderStatus) -> tuple[str, ...]:
+    if provider.load_error is not None:
+        return (provider.name, f"failed to load: {provider.load_error}", *["-"] * 5)
+    plugin = provider.plugin or "not installed"
+    if provider.distribution:
+        plugin = f"{provider.plugin} ({provider.distribution} {provider.distribution_version})"
+    return (
+        provider.name,
+        plugin,
+        _credentials(provider),
+        cell(provider.base_url),
+        when(provider.last_synced_at),
+        str(provider.models_listed),
+        cell(provider.last_error),
+    )
+
+
+def _credentials(provider: ProviderStatus) -> str:
+    if not provider.configured:
+        return "-"
+    text = (
+        "yes" if provider.credentials_present else "set " + " or ".join(provider.credential_sources)
+    )
+    return text if provider.enabled else f"{text} (not enabled)"
+
+
+def render_models(models: Sequence[CatalogModel], output: Output, *, removed: bool) -> None:
+    headers = ["PROVIDER", "MODEL", "CONTEXT", "MAX OUTPUT", "INPUT $/M", "OUTPUT $/M"]
+    headers.append("CAPABILITIES")
+    if removed:
+        headers.append("REMOVED")
+    rows = []
+    for model in models:
+        row = [
+            model.provider,
+            model.model_id,
+            cell(model.context_window),
+            cell(model.max_output_tokens),
+            cell(model.input_price_per_mtok),
+            cell(model.output_price_per_mtok),
+            cell(model.capabilities),
+        ]
+        if removed:
+            row.append(cell(model.removed_at))
+        rows.append(row)
+    print_table(output, headers, rows)
+
+
+def render_history(history: ModelHistory, output: Output) -> None:
+    model = history.model
+    fields = [("Provider", model.provider), ("Model", model.model_id)]
+    fields += [(_label(name), cell(getattr(model, name))) for name in VERSION_FIELDS]
+    fields += [
+        ("Version", str(model.version)),
+        ("First seen", when(model.first_seen_at)),
+        ("Last seen", when(model.last_seen_at)),
+        ("Removed", when(model.removed_at) if model.removed_at else "no, listed"),
+    ]
+    print_fields(output, fields)
+    output.line()
+    output.line("Versions:")
+    rows = [
+        (str(v.version), when(v.created_at), str(v.run_id), describe(v.changes) or "first version")
+        for v in history.versions
+    ]
+    print_table(output, ("VERSION", "RECORDED", "RUN", "CHANGES"), rows)
+    output.line()
+    output.line("Events:")
+    rows = [(when(e.changed_at), e.change, str(e.version), str(e.run_id)) for e in history.events]
+    print_table(output, ("WHEN", "EVENT", "VERSION", "RUN"), rows)
+
+
+def describe(changes: Sequence[FieldChange]) -> str:
+    """`input_price_per_mtok: 1 -> 2; capabilities: chat -> chat, vision`."""
+    return "; ".join(f"{c.field}: {cell(c.old)} -> {cell(c.new)}" for c in changes)
+
+
+def _label(field: str) -> str:
+    return field.replace("_", " ").capitalize()
+
+
+def render_runs(runs: Sequence[RunRecord], output: Output) -> None:
+    headers = ("RUN", "STARTED", "STATUS", "DURATION", "PROVIDERS")
+    headers += ("FOUND", "ADDED", "CHANGED", "REMOVED")
+    rows = []
+    for run in runs:
+        outcomes = run.providers
+        rows.append(
+            (
+                str(run.id),
+                when(run.started_at),
+                run.status,
+                duration(run.duration_ms),
+                ", ".join(f"{p.provider} {STATUS_MARKS.get(p.status, p.status)}" for p in outcomes)
+                or "-",
+                str(sum(p.models_found or 0 for p in outcomes)),
+                str(sum(p.models_added for p in outcomes)),
+                str(sum(p.models_changed for p in outcomes)),
+                str(sum(p.models_removed for p in outcomes)),
+            )
+        )
+    print_table(output, headers, rows)
+
+
+def render_run(run: RunRecord, output: Output) -> None:
+    print_fields(
+        output,
+        [
+            ("Run", str(run.id)),
+            ("Started", when(run.started_at)),
+            ("Finished", when(run.finished_at) if run.finished_at else "-"),
+            ("Duration", duration(run.duration_ms)),
+            ("Status", run.status),
+            ("Exit code", cell(run.exit_code)),
+            ("Forced", cell(run.forced)),
+            ("Requested", cell(run.requested_providers) if run.requested_providers else "all"),
+            ("aisync", run.aisync_version),
+        ],
+    )
+    output.line()
+    headers = ("PROVIDER", "STATUS", "REASON", "FOUND", "ADDED", "CHANGED", "REMOVED")
+    headers += ("DURATION", "ERROR")
+    rows = [
+        (
+            p.provider,
+            p.status,
+            cell(p.reason),
+            cell(p.models_found),
+            str(p.models_added),
+            str(p.models_changed),
+            str(p.models_removed),
+            duration(p.duration_ms),
+            cell(p.error),
+        )
+        for p in run.providers
+    ]
+    print_table(output, headers, rows)
+
+
+def render_changes(changes: Sequence[Change], output: Output) -> None:
+    headers = ("WHEN", "PROVIDER", "MODEL", "CHANGE", "VERSION", "DETAILS")
+    rows = [
+        (
+            when(c.changed_at),
+            c.provider,
+            c.model_id,
+            c.change,
+            str(c.version),
+            describe(c.fields) or "-",
+        )
+        for c in changes
+    ]
+    print_table(output, headers, rows)
+
+
+def render_stats(snapshots: Sequence[StatsSnapshot], output: Output, *, history: bool) -> None:
+    """Long format, one figure per line; with history, how each moved since the sync before."""
+    headers = ("PROVIDER", "SYNCED", "RUN", "STATISTIC", "VALUE")
+    rows = []
+    previous: dict[tuple[str, str], float] = {}
+    for snapshot in snapshots:
+        for name, value in snapshot.figures.items():
+            row = [snapshot.provider, when(snapshot.synced_at), str(snapshot.run_id), name]
+            row.append(number(value))
+            if history:
+                before = previous.get((snapshot.provider, name))
+                row.append("-" if before is None else _delta(value - before))
+                previous[(snapshot.provider, name)] = value
+            rows.append(row)
+    print_table(output, (*headers, "CHANGE") if history else headers, rows)
+
+
+def _delta(difference: float) -> str:
+    if difference == 0:
+        return "="
+    return f"+{number(difference)}" if difference > 0 else number(difference)

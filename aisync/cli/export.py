@@ -1,0 +1,44 @@
+"""`aisync export`: the current catalog as JSON, JSON Lines or CSV for other tools."""
+
+from __future__ import annotations
+
+import click
+
+from aisync.cli.browse import ask, provider_option
+from aisync.cli.options import common_options
+from aisync.cli.render import Output, plural
+from aisync.export import FORMATS, render_export
+
+
+@click.command()
+@click.option("--format", "format_", type=click.Choice(FORMATS), default="json", show_default=True)
+@provider_option
+@click.option(
+    "--output",
+    "-o",
+    "path",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write to this file instead of stdout.",
+)
+@common_options
+def export(
+    format_: str,
+    provider: str | None,
+    path: str | None,
+    database_url: str | None,
+    config_path: str | None,
+) -> int:
+    """Export the current catalog (shape documented in the README), UTF-8 always."""
+    rows = ask(database_url, config_path, lambda catalog: catalog.export_rows(provider=provider))
+    data = render_export(rows, format_).encode("utf-8")
+    if path is None:
+        click.echo(data, nl=False)
+        return 0
+    try:
+        with open(path, "wb") as handle:
+            handle.write(data)
+    except OSError as exc:
+        Output().error(f"Cannot write {path}: {exc.strerror}")
+        return 1
+    Output().err.print(f"Exported {plural(len(rows), 'model')} to {path}", markup=False)
+    return 0

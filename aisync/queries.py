@@ -1,0 +1,277 @@
+"""Every query the catalog's reports run, in SQLAlchemy Core.
+
+The sync engine's queries live in `aisync.db.repository`; these are the read side. Each
+report is one or two statements whatever the size of the catalog (never a round trip per
+model), and every statement runs unchanged on SQLite, PostgreSQL and MariaDB/MySQL: no
+dialect functions, JSON searched as text, NULLs ordered explicitly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Row,
+    Select,
+    String,
+    and_,
+    case,
+    cast,
+    func,
+    or_,
+    select,
+)
+
+from aisync.catalog_records import VERSION_FIELDS
+from aisync.db.models import Model, ModelEvent, ModelVersion, ProviderStat, ProviderSync, SyncRun
+
+runs = SyncRun.__table__
+provider_syncs = ProviderSync.__table__
+models = Model.__table__
+versions = ModelVersion.__table__
+events = ModelEvent.__table__
+stats = ProviderStat.__table__
+
+
+def _latest_versions() -> Select[tuple[int, int]]:
+    return select(versions.c.model, func.max(versions.c.version).label("version")).group_by(
+        versions.c.model
+    )
+
+
+def catalog_models(
+    connection: Connection,
+    *,
+    provider: str | None = None,
+    model_id: str | None = None,
+    capability: str | None = None,
+    search: str | None = None,
+    include_removed: bool = False,
+    sort: str = "provider",
+    descending: bool = False,
+) -> Sequence[Row[tuple[object, ...]]]:
+    """Each model with its latest version: the rows of the view `current_models`, plus the
+    removed models when asked. `capability` is a word of `CAPABILITIES`; `search` matches
+    the id or display name, ignoring case."""
+    latest = _latest_versions().subquery("latest")
+    query = (
+        select(
+            models.c.id.label("pk"),
+            models.c.provider,
+            models.c.model_id,
+            models.c.first_seen_at,
+            models.c.last_seen_at,
+            models.c.removed_at,
+            versions.c.version,
+            versions.c.created_at.label("version_created_at"),
+            *(versions.c[name] for name in VERSION_FIELDS),
+        )
+        .join(latest, latest.c.model == models.c.id)
+        .join(
+            versions,
+            and_(versions.c.model == latest.c.model, versions.c.version == latest.c.version),
+        )
+    )
+    if not include_removed:
+        query = query.where(models.c.removed_at.is_(None))
+    if provider is not None:
+        query = query.where(models.c.provider == provider)
+    if model_id is not None:
+        query = query.where(models.c.model_id == model_id)
+    if capability is not None:
+        query = query.where(has_capability(capability))
+    if search:
+        query = query.where(
+            or_(
+                models.c.model_id.icontains(search, autoescape=True),
+                versions.c.display_name.icontains(search, autoescape=True),
+            )
+        )
+    column = query.selected_columns[sort]
+    order = column.desc() if descending else column.asc()
+    query = query.order_by(_nulls_last(column), order, models.c.provider, models.c.model_id)
+    return connection.execute(query).all()
+
+
+def has_capability(capability: str) -> ColumnElement[bool]:
+    """`capabilities` (a JSON list) holds the word: a text search every backend runs the same.
+
+    CHAR(n) is the one string type all three accept in a CAST; the quotes keep `chat` from
+    matching inside another word.
+    """
+    return cast(versions.c.capabilities, String(1000)).contains(f'"{capability}"', autoescape=True)
+
+
+def _nulls_last(column: ColumnElement[object]) -> ColumnElement[int]:
+    """`NULLS LAST` without the syntax MySQL lacks (SQLite and MySQL sort NULL first)."""
+    return case((column.is_(None), 1), else_=0)
+
+
+def model_versions(connection: Connection, model_pk: int) -> Sequence[Row[tuple[object, ...]]]:
+    """Every version of one model, oldest first."""
+    query = (
+        select(
+            versions.c.version,
+            versions.c.run_id,
+            versions.c.created_at,
+            *(versions.c[name] for name in VERSION_FIELDS),
+        )
+        .where(versions.c.model == model_pk)
+        .order_by(versions.c.version)
+    )
+    return connection.execute(query).all()
+
+
+def model_events(connection: Connection, model_pk: int) -> Sequence[Row[tuple[object, ...]]]:
+    """Every event of one model, oldest first."""
+    query = (
+        select(events.c.change, events.c.version, events.c.run_id, events.c.changed_at)
+        .where(events.c.model == model_pk)
+        .order_by(events.c.id)
+    )
+    return connection.execute(query).all()
+
+
+def changes(
+    connection: Connection,
+    *,
+    since: datetime | None = None,
+    provider: str | None = None,
+    run_id: int | None = None,
+) -> Sequence[Row[tuple[object, ...]]]:
+    """Every event, newest first, with both versions' fields for `changed` events.
+
+    Columns `new_<field>` and `old_<field>` hold the version after and before a change (NULL
+    for other events), so the changelog needs this one statement.
+    """
+    new = versions.alias("new")
+    old = versions.alias("old")
+    is_change = events.c.change == "changed"
+    query = (
+        select(
+            events.c.changed_at,
+            events.c.run_id,
+            models.c.provider,
+            models.c.model_id,
+            events.c.change,
+            events.c.version,
+            *(new.c[name].label(f"new_{name}") for name in VERSION_FIELDS),
+            *(old.c[name].label(f"old_{name}") for name in VERSION_FIELDS),
+        )
+        .join(models, models.c.id == events.c.model)
+        .outerjoin(
+            new, and_(is_change, new.c.model == events.c.model, new.c.version == events.c.version)
+        )
+        .outerjoin(
+            old,
+            and_(is_change, old.c.model == events.c.model, old.c.version == events.c.version - 1),
+        )
+        .order_by(events.c.changed_at.desc(), models.c.provider, models.c.model_id, events.c.id)
+    )
+    if since is not None:
+        query = query.where(events.c.changed_at >= since)
+    if provider is not None:
+        query = query.where(models.c.provider == provider)
+    if run_id is not None:
+        query = query.where(events.c.run_id == run_id)
+    return connection.execute(query).all()
+
+
+def sync_runs(
+    connection: Connection,
+    *,
+    limit: int | None = None,
+    status: str | None = None,
+    run_id: int | None = None,
+) -> Sequence[Row[tuple[object, ...]]]:
+    """Runs, newest first."""
+    query = select(runs).order_by(runs.c.id.desc())
+    if status is not None:
+        query = query.where(runs.c.status == status)
+    if run_id is not None:
+        query = query.where(runs.c.id == run_id)
+    if limit is not None:
+        query = query.limit(limit)
+    return connection.execute(query).all()
+
+
+def provider_outcomes(
+    connection: Connection, run_ids: Sequence[int]
+) -> Sequence[Row[tuple[object, ...]]]:
+    """The `provider_syncs` rows of the given runs, in the order they were recorded."""
+    if not run_ids:
+        return []
+    query = (
+        select(provider_syncs)
+        .where(provider_syncs.c.run_id.in_(run_ids))
+        .order_by(provider_syncs.c.id)
+    )
+    return connection.execute(query).all()
+
+
+def latest_outcomes(connection: Connection) -> Sequence[Row[tuple[object, ...]]]:
+    """Per provider, its latest `provider_syncs` row of each status (synced, failed, skipped)."""
+    latest = select(func.max(provider_syncs.c.id)).group_by(
+        provider_syncs.c.provider, provider_syncs.c.status
+    )
+    query = (
+        select(provider_syncs)
+        .where(provider_syncs.c.id.in_(latest.scalar_subquery()))
+        .order_by(provider_syncs.c.id)
+    )
+    return connection.execute(query).all()
+
+
+def listed_counts(connection: Connection) -> dict[str, int]:
+    """How many models each provider lists now."""
+    query = (
+        select(models.c.provider, func.count())
+        .where(models.c.removed_at.is_(None))
+        .group_by(models.c.provider)
+    )
+    return {provider: int(count) for provider, count in connection.execute(query)}
+
+
+def known_providers(connection: Connection) -> list[str]:
+    """Every provider the catalog has a model or a sync attempt of."""
+    query = select(models.c.provider).union(select(provider_syncs.c.provider))
+    return sorted(connection.execute(query).scalars())
+
+
+def provider_stats(
+    connection: Connection, *, provider: str | None = None, history: bool = False
+) -> Sequence[Row[tuple[object, ...]]]:
+    """The statistics of successful syncs: each provider's latest, or all with `history`.
+
+    Ordered by provider, then oldest run first, then in the order the figures were recorded
+    (`Total` first, as the plugins merged them).
+    """
+    synced = provider_syncs.alias("synced")
+    query = (
+        select(stats.c.provider, stats.c.run_id, synced.c.finished_at, stats.c.name, stats.c.value)
+        .join(
+            synced,
+            and_(
+                synced.c.run_id == stats.c.run_id,
+                synced.c.provider == stats.c.provider,
+                synced.c.status == "synced",
+            ),
+        )
+        .order_by(stats.c.provider, stats.c.run_id, stats.c.id)
+    )
+    if not history:
+        latest = (
+            select(provider_syncs.c.provider, func.max(provider_syncs.c.run_id).label("run_id"))
+            .where(provider_syncs.c.status == "synced")
+            .group_by(provider_syncs.c.provider)
+            .subquery("latest")
+        )
+        query = query.join(
+            latest, and_(latest.c.provider == stats.c.provider, latest.c.run_id == stats.c.run_id)
+        )
+    if provider is not None:
+        query = query.where(stats.c.provider == provider)
+    return connection.execute(query).all()
