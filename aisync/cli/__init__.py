@@ -41,10 +41,11 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from aisync.cli import db, sync
+    from aisync.cli import db, override, sync
 
     cli.add_command(sync.sync_models)
     cli.add_command(db.db)
+    cli.add_command(override.override)
 
 
 _register()
