@@ -15,7 +15,6 @@ are applied here, never in a plugin, so no plugin can break them:
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,7 +24,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from aisync.normalize import clean_field, is_empty
+from aisync.normalize import CLEANERS, clean_field, is_empty
 from aisync.plugins import Plugins
 from aisync.records import ENRICHABLE_FIELDS, ModelRecord, Provider
 from aisync.settings import Settings
@@ -136,15 +135,18 @@ class Enrichment:
         """
         answers = {name: self._ask(name, provider, records, warnings) for name in self._sources}
         warnings.extend(self._cache.take_warnings())
-        return [
-            resolve(
-                record,
-                answers,
-                state.previous.get(record.model_id),
-                state.overrides.get(record.model_id, {}),
-            )
-            for record in records
-        ]
+        answered = set().union(*(answer for answer in answers.values() if answer))
+        enriched = []
+        for record in records:
+            model_id = record.model_id
+            previous = state.previous.get(model_id)
+            overrides = state.overrides.get(model_id)
+            if previous is None and overrides is None and model_id not in answered:
+                # The common case, kept lean: nothing but the API has a say.
+                enriched.append(_updated(record, field_sources=_api_origins(record)))
+            else:
+                enriched.append(resolve(record, answers, previous, overrides or {}))
+        return enriched
 
     def _ask(
         self,
@@ -209,17 +211,18 @@ class _Merge:
 
     def __init__(self, record: ModelRecord) -> None:
         self._record = record
-        self.values = {name: getattr(record, name) for name in ENRICHABLE_FIELDS}
-        self.sources = {name: API for name, value in self.values.items() if not is_empty(value)}
+        fields = record.__dict__
+        self.values = {name: fields[name] for name in ENRICHABLE_FIELDS}
+        self.sources = _api_origins(record)
         self.disagreements: dict[str, dict[str, Any]] = {}
 
     def offer(self, source: str, entry: Mapping[str, Any], *, clean: bool) -> None:
         if not isinstance(entry, Mapping):
             return
         for name, offered in entry.items():
-            if name not in self.values:
+            if offered is None or name not in self.values:
                 continue
-            value = clean_field(name, offered) if clean else offered
+            value = CLEANERS[name](offered) if clean else offered
             if is_empty(value):
                 continue
             if name not in self.sources:
@@ -253,12 +256,30 @@ class _Merge:
 
     def record(self) -> ModelRecord:
         ordered = {name: self.sources[name] for name in ENRICHABLE_FIELDS if name in self.sources}
-        return dataclasses.replace(
+        return _updated(
             self._record,
             **self.values,
             field_sources=ordered,
             disagreements={k: self.disagreements[k] for k in sorted(self.disagreements)},
         )
+
+
+def _api_origins(record: ModelRecord) -> dict[str, str]:
+    """`api` for every field the record has a value in (the common, unmatched case: kept
+    lean, it runs for every model of every provider)."""
+    values = record.__dict__
+    return {
+        name: API for name in ENRICHABLE_FIELDS if values[name] is not None and values[name] != ()
+    }
+
+
+def _updated(record: ModelRecord, **changes: Any) -> ModelRecord:
+    """`dataclasses.replace` without re-running `__init__` for all twenty fields: for the
+    thousands of records of a run, that re-run was this step's largest cost. The values
+    are already clean (normalize, `clean_field`), which is all `__init__` would not check."""
+    clone = object.__new__(ModelRecord)
+    object.__setattr__(clone, "__dict__", {**record.__dict__, **changes})
+    return clone
 
 
 def _carried(previous: Previous | None, source: str) -> dict[str, Any]:

@@ -76,9 +76,9 @@ def enrich_models(
     if litellm_provider is None:
         return {}
     index: Index = context.memo("index", lambda: build_index(context.fetch_json(DEFAULT_URL)))
-    answer = {}
+    kind, answer = provider.type, {}
     for model in models:
-        entry = index.get((litellm_provider, model_key(provider.type, model.model_id)))
+        entry = index.get((litellm_provider, model_key(kind, model.model_id)))
         if entry is not None:
             answer[model.model_id] = entry_fields(entry)
     return answer

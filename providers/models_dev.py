@@ -51,9 +51,9 @@ def enrich_models(
     entries = index.get(key)
     if not entries:
         return {}
-    answer = {}
+    kind, answer = provider.type, {}
     for model in models:
-        entry = entries.get(model_key(provider.type, model.model_id))
+        entry = entries.get(model_key(kind, model.model_id))
         if entry is not None:
             answer[model.model_id] = entry_fields(entry)
     return answer
