@@ -1,8 +1,10 @@
 """The diff step: decide, by content hash, what a fresh listing adds, changes and removes.
 
-A model gets a new version only when what the provider says about it really changed: the
-hash covers every normalized field and the raw payload, so a reordered JSON object or an
-unchanged re-sync writes nothing but `last_seen_at`.
+A model gets a new version only when what the catalog says about it really changed: the
+hash covers every normalized field, the raw payload and where enriched values came from
+(so a source's price change, or a value moving from a source to the API, is a new
+version), while a reordered JSON object or an unchanged re-sync writes nothing but
+`last_seen_at`.
 """
 
 from __future__ import annotations
@@ -15,6 +17,17 @@ from datetime import date
 from typing import Any
 
 from aisync.records import ModelRecord
+
+#: Fields that only enrichment (or a plugin that publishes them) fills.
+_ENRICHMENT_ONLY = (
+    "max_input_tokens",
+    "cache_read_price_per_mtok",
+    "cache_write_price_per_mtok",
+    "successor",
+    "knowledge_cutoff",
+    "open_weights",
+    "pricing",
+)
 
 
 @dataclass(frozen=True)
@@ -78,8 +91,26 @@ def content_hash(record: ModelRecord) -> str:
         "deprecation_date": record.deprecation_date,
         "raw": record.raw,
     }
+    payload.update(_enrichment(record))
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=_json_default)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _enrichment(record: ModelRecord) -> dict[str, Any]:
+    """The enrichment part of the hash, left out when empty: a catalog written before
+    enrichment existed (or synced without it) keeps its hashes, so no model gets a
+    version for nothing. `api` origins are implied by the values and left out too."""
+    extra: dict[str, Any] = {
+        name: getattr(record, name)
+        for name in _ENRICHMENT_ONLY
+        if getattr(record, name) is not None
+    }
+    origins = {k: v for k, v in record.field_sources.items() if v != "api"}
+    if origins:
+        extra["field_sources"] = origins
+    if record.disagreements:
+        extra["disagreements"] = record.disagreements
+    return extra
 
 
 def _json_default(value: Any) -> Any:

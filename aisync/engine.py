@@ -1,4 +1,4 @@
-"""One sync run: discover -> freshness -> fetch -> normalize -> diff -> write -> stats -> report.
+"""One sync run: discover -> freshness -> fetch -> normalize -> enrich -> diff -> write -> report.
 
 Providers are fetched concurrently through one shared HTTP client; each provider's results
 are written in a transaction of its own as soon as its fetch ends, so a provider that
@@ -27,6 +27,7 @@ from aisync.db.locks import Lock, Locks, acquire, locks_for
 from aisync.db.migrate import HEAD_REVISION, current_revision, ensure_schema
 from aisync.diff import Diff, compute_diff
 from aisync.discovery import Discovery, discover, select
+from aisync.enrich import Enrichment, EnrichmentState
 from aisync.errors import AisyncError, DatabaseError, ProviderError, SuspectListing, UsageError
 from aisync.fetch import fetch_models
 from aisync.http import build_client
@@ -158,6 +159,8 @@ class _Run:
         self.run_id: int | None = None
         self.locks: Locks | None = None
         self.run_lock: Lock | None = None
+        #: Built with the run's client once a provider is due: an all-fresh run downloads nothing.
+        self.enrichment: Enrichment | None = None
 
     def execute(self) -> SyncReport:
         discovery = self.syncer.discover()
@@ -293,6 +296,7 @@ class _Run:
             retry_wait_cap=settings.retry_wait_cap,
             transport=self.syncer._transport,
         ) as client:
+            self.enrichment = Enrichment(self.syncer.plugins, settings, client)
             gate = threading.BoundedSemaphore(settings.concurrency)
             started = {p.name: self._start_fetch(engine, gate, p, client) for p in due}
             try:
@@ -403,6 +407,7 @@ class _Run:
         clock: float,
         previous: datetime | None,
     ) -> ProviderResult:
+        records = self._enrich(engine, provider, records, warnings)
         figures, stats_error = self._stats(provider, records)
         diff = self._diff(engine, provider, records)
         suspicion = diff.mass_removal()
@@ -427,6 +432,21 @@ class _Run:
         if engine is not None and not self.dry_run and self.run_id is not None:
             self._write(engine, provider, diff, result)
         return result
+
+    def _enrich(
+        self,
+        engine: Engine | None,
+        provider: Provider,
+        records: list[ModelRecord],
+        warnings: list[str],
+    ) -> list[ModelRecord]:
+        """Fill what the API left empty; the catalog gives previous values and overrides."""
+        state = EnrichmentState()
+        if engine is not None:
+            with engine.connect() as connection:
+                state = repository.enrichment_state(connection, provider.name)
+        assert self.enrichment is not None
+        return self.enrichment.apply(provider, records, state, warnings)
 
     def _diff(self, engine: Engine | None, provider: Provider, records: list[ModelRecord]) -> Diff:
         stored = {}

@@ -20,6 +20,7 @@ import pluggy
 if TYPE_CHECKING:
     import httpx
 
+    from aisync.enrich import SourceContext
     from aisync.records import ModelRecord, Provider, ProviderInfo
     from aisync.report import SyncReport
     from aisync.settings import Settings
@@ -93,4 +94,40 @@ def sync_finished(report: SyncReport, settings: Settings) -> None:
     :param report: the run's report: per-provider results (`report.failed`,
         `result.added`, ...), `report.exit_code` and `report.run_id`.
     :param settings: the run's settings.
+    """
+
+
+@hookspec(firstresult=True)
+def enrich_models(
+    source: str, provider: Provider, models: Sequence[ModelRecord], context: SourceContext
+) -> Mapping[str, Mapping[str, object]] | None:
+    """Say what the enrichment source `source` knows about a provider's freshly listed models.
+
+    Called once per configured source (`AISYNC_ENRICH`, `[enrich] sources`), in the
+    configured order, for every provider that synced. Only the plugin that serves the source
+    named `source` answers; every other plugin returns None (this hook stops at the first
+    non-None result). Answer with model id -> {field: value} for the models you know, in
+    aisync's normalized units (token counts as int, prices in USD per million tokens,
+    dates as `datetime.date`, `capabilities` in the words of `aisync.CAPABILITIES`), using
+    only names of `aisync.records.ENRICHABLE_FIELDS`. Return an empty mapping when the
+    source is yours but knows nothing about this provider.
+
+    Match exactly: by `provider.type` (an `openai-eu` instance of type `openai` matches
+    `openai` entries) and the model id after documented normalizations only, with a
+    dictionary look-up per model. Never guess by prefix or similarity: an unmatched model
+    simply keeps its fields empty.
+
+    You only propose values. The core applies the precedence (a user override, then the
+    provider's own API, then the sources in their configured order), records per field
+    where each value came from, and carries values forward when a source is unavailable.
+    Download through `context.fetch_json(default_url)`, which honours the user's URL
+    setting, downloads at most once per run, revalidates a cached copy and answers None
+    when there is no data; build your look-up index once per run with `context.memo`.
+    Never raise for a missing or odd entry: an enricher must not fail a provider's sync.
+
+    :param source: the name of the source to answer for (`models.dev`, `litellm`, ...).
+    :param provider: the instance whose models were listed.
+    :param models: the normalized records the provider's API returned.
+    :param context: the source's settings, its download and its per-run memo.
+    :return: model id -> field values, an empty mapping, or None if `source` is not yours.
     """

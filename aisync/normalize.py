@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from typing import Any
 
@@ -48,19 +48,35 @@ def _clean(record: ModelRecord, warnings: list[str]) -> ModelRecord | None:
     unknown = sorted(c for c in record.capabilities if c not in _ORDER)
     if unknown:
         warnings.append(f"{model_id}: unknown capabilities ignored: {', '.join(map(str, unknown))}")
+    cleaned = {name: clean(getattr(record, name)) for name, clean in CLEANERS.items()}
     return dataclasses.replace(
         record,
         model_id=model_id,
-        display_name=record.display_name if isinstance(record.display_name, str) else None,
-        context_window=token_count(record.context_window),
-        max_output_tokens=token_count(record.max_output_tokens),
-        input_price_per_mtok=_price(record.input_price_per_mtok),
-        output_price_per_mtok=_price(record.output_price_per_mtok),
-        capabilities=tuple(sorted({c for c in record.capabilities if c in _ORDER}, key=_ORDER.get)),
-        release_date=_date(record.release_date),
-        deprecation_date=_date(record.deprecation_date),
         raw=dict(record.raw) if isinstance(record.raw, dict) else {},
+        field_sources={},
+        disagreements={},
+        **cleaned,
     )
+
+
+def clean_field(name: str, value: object) -> Any:
+    """`value` as the normalized field `name` holds it, or the field's empty value.
+
+    The enrichment step passes every value a source offers through here, and overrides
+    are checked with it, so a source or a user can never store what a provider could not.
+    """
+    return CLEANERS[name](value)
+
+
+def is_empty(value: object) -> bool:
+    """True for a field with nothing in it: None, or no capabilities."""
+    return value is None or value == ()
+
+
+def _capabilities(value: object) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        return ()
+    return tuple(sorted({c for c in value if c in _ORDER}, key=_ORDER.get))
 
 
 def _price(value: object) -> float | None:
@@ -72,3 +88,39 @@ def _price(value: object) -> float | None:
 
 def _date(value: object) -> date | None:
     return value if isinstance(value, date) else None
+
+
+def _name(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _text(value: object) -> str | None:
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def _flag(value: object) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
+def _object(value: object) -> dict[str, Any] | None:
+    return dict(value) if isinstance(value, Mapping) and value else None
+
+
+#: The cleaner of every normalized field a plugin, a source or an override can set.
+CLEANERS: dict[str, Callable[[Any], Any]] = {
+    "display_name": _name,
+    "context_window": token_count,
+    "max_input_tokens": token_count,
+    "max_output_tokens": token_count,
+    "input_price_per_mtok": _price,
+    "output_price_per_mtok": _price,
+    "cache_read_price_per_mtok": _price,
+    "cache_write_price_per_mtok": _price,
+    "capabilities": _capabilities,
+    "release_date": _date,
+    "deprecation_date": _date,
+    "successor": _text,
+    "knowledge_cutoff": _text,
+    "open_weights": _flag,
+    "pricing": _object,
+}

@@ -30,6 +30,25 @@ CAPABILITIES: tuple[str, ...] = (
     "fine_tuning",
 )
 
+#: The fields an enrichment source or a user override may fill, in the order they are shown.
+#: Every model version records, per field, where its value came from (`field_sources`).
+ENRICHABLE_FIELDS: tuple[str, ...] = (
+    "context_window",
+    "max_input_tokens",
+    "max_output_tokens",
+    "input_price_per_mtok",
+    "output_price_per_mtok",
+    "cache_read_price_per_mtok",
+    "cache_write_price_per_mtok",
+    "capabilities",
+    "release_date",
+    "deprecation_date",
+    "successor",
+    "knowledge_cutoff",
+    "open_weights",
+    "pricing",
+)
+
 
 @dataclass(frozen=True)
 class ProviderInfo:
@@ -85,7 +104,13 @@ class ModelRecord:
 
     Prices are USD per million tokens; `capabilities` uses the words of `CAPABILITIES`;
     `raw` is the provider's own JSON object for the model, stored verbatim so that nothing
-    the provider said is lost even when no field maps it.
+    the provider said is lost even when no field maps it. `knowledge_cutoff` is text as
+    precise as its source (`2024-09` or `2024-09-30`); `pricing` holds price tiers (such as
+    a higher price above 200k tokens) in USD per million tokens.
+
+    `field_sources` and `disagreements` are filled by the core's enrichment step, never by
+    a plugin: per field, where the value came from (`api`, `models.dev`, `litellm`,
+    `override`, or a plugin's source name), and per field, the other values sources offered.
     """
 
     model_id: str
@@ -98,3 +123,12 @@ class ModelRecord:
     release_date: date | None = None
     deprecation_date: date | None = None
     raw: Mapping[str, Any] = field(default_factory=dict)
+    max_input_tokens: int | None = None
+    cache_read_price_per_mtok: float | None = None
+    cache_write_price_per_mtok: float | None = None
+    successor: str | None = None
+    knowledge_cutoff: str | None = None
+    open_weights: bool | None = None
+    pricing: Mapping[str, Any] | None = None
+    field_sources: Mapping[str, str] = field(default_factory=dict)
+    disagreements: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)

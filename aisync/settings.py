@@ -31,6 +31,7 @@ _TOP_LEVEL_KEYS = {
     "retries",
     "lock_timeout",
     "providers",
+    "enrich",
 }
 DEFAULT_RETRIES = 2
 _ENV_KEYS = (
@@ -42,6 +43,10 @@ _ENV_KEYS = (
     "retries",
     "lock_timeout",
 )
+#: The enrichment sources used when nothing is configured, in precedence order.
+DEFAULT_ENRICH_SOURCES = ("models.dev", "litellm")
+DEFAULT_ENRICH_CACHE_TTL = 24 * 3600.0
+_ENRICH_KEYS = {"sources", "cache_ttl"}
 _PROVIDER_KEYS = {"type", "api_key", "api_key_env", "base_url", "enabled", "cache_ttl", "options"}
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -81,6 +86,12 @@ class Settings:
     config_path: Path | None = None
     provider_tables: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     environ: Mapping[str, str] = field(default_factory=dict, repr=False)
+    #: The enrichment sources of a run, strongest first; empty when enrichment is off.
+    enrich_sources: tuple[str, ...] = DEFAULT_ENRICH_SOURCES
+    #: How long a downloaded copy of a source is used before it is revalidated.
+    enrich_cache_ttl: float = DEFAULT_ENRICH_CACHE_TTL
+    #: The `[enrich.<source>]` tables of the config file, keyed by table name.
+    enrich_tables: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     @property
     def production(self) -> bool:
@@ -128,6 +139,16 @@ class Settings:
         ttl = self.provider_config(name).cache_ttl
         return self.cache_ttl if ttl is None else ttl
 
+    def source_config(self, name: str) -> dict[str, Any]:
+        """The settings of enrichment source `name`: its `[enrich.<table>]` table, whose name
+        is the source's with dots as dashes (`models.dev` -> `[enrich.models-dev]`), and
+        `url` from `AISYNC_<NAME>_URL` (`AISYNC_MODELS_DEV_URL`), which beats the file."""
+        config = dict(self.enrich_tables.get(name.replace(".", "-"), {}))
+        url = self.environ.get(f"AISYNC_{env_name(name)}_URL")
+        if url:
+            config["url"] = url
+        return config
+
 
 def env_name(name: str) -> str:
     """`openai-eu` -> `OPENAI_EU`: the part of `AISYNC_<NAME>_API_KEY` for an instance."""
@@ -154,6 +175,19 @@ def parse_duration(value: object, what: str = "duration") -> float:
     if seconds < 0:
         raise ConfigError(f"Invalid {what}: {value!r} must not be negative")
     return seconds
+
+
+def parse_sources(value: object) -> tuple[str, ...]:
+    """`models.dev,litellm` or a list of names -> the names in order; `none` or `` -> ()."""
+    names = value.split(",") if isinstance(value, str) else value
+    if not isinstance(names, list | tuple) or not all(isinstance(n, str) for n in names):
+        raise ConfigError(f"Invalid enrichment sources: {value!r} (use names like models.dev)")
+    cleaned = [name.strip().lower() for name in names if name.strip()]
+    if cleaned == ["none"]:
+        return ()
+    if "none" in cleaned:
+        raise ConfigError(f"Invalid enrichment sources: {value!r} ('none' stands alone)")
+    return tuple(dict.fromkeys(cleaned))
 
 
 def parse_bool(value: str, what: str) -> bool:
@@ -186,7 +220,7 @@ def load_settings(
     """Build the settings of one run.
 
     :param overrides: values that beat every other source (`database_url`, `timeout`,
-        `cache_ttl`, `env`, `concurrency`, `lock_timeout`); None values are ignored.
+        `cache_ttl`, `env`, `concurrency`, `lock_timeout`, `enrich`); None values are ignored.
     :param environ: the environment to read; defaults to a snapshot of `os.environ`.
     :param config_path: the TOML file to read; defaults to `AISYNC_CONFIG`, then
         `aisync.toml` in the user config directory if it exists.
@@ -194,9 +228,15 @@ def load_settings(
     env = dict(os.environ if environ is None else environ)
     path, explicit = _config_path(config_path, env)
     data = _read_config(path, explicit)
-    values: dict[str, Any] = {k: v for k, v in data.items() if k != "providers"}
+    values: dict[str, Any] = {k: v for k, v in data.items() if k not in ("providers", "enrich")}
+    enrich = data.get("enrich", {})
+    values["enrich"] = enrich.get("sources", DEFAULT_ENRICH_SOURCES)
+    values["enrich_cache_ttl"] = enrich.get("cache_ttl", DEFAULT_ENRICH_CACHE_TTL)
     for key in _ENV_KEYS:
         if env.get(f"AISYNC_{key.upper()}"):
+            values[key] = env[f"AISYNC_{key.upper()}"]
+    for key in ("enrich", "enrich_cache_ttl"):
+        if env.get(f"AISYNC_{key.upper()}") is not None:
             values[key] = env[f"AISYNC_{key.upper()}"]
     values.update({k: v for k, v in (overrides or {}).items() if v is not None})
     return Settings(
@@ -212,6 +252,9 @@ def load_settings(
         config_path=path if data or explicit else None,
         provider_tables=data.get("providers", {}),
         environ=env,
+        enrich_sources=parse_sources(values["enrich"]),
+        enrich_cache_ttl=parse_duration(values["enrich_cache_ttl"], "enrichment cache TTL"),
+        enrich_tables={k: v for k, v in enrich.items() if isinstance(v, dict)},
     )
 
 
@@ -274,3 +317,14 @@ def _check_keys(data: Mapping[str, Any], path: Path) -> None:
             raise ConfigError(f"Unknown key {sorted(unknown)[0]!r} in [providers.{name}] of {path}")
         if "options" in table and not isinstance(table["options"], dict):
             raise ConfigError(f"[providers.{name}].options in {path} must be a table")
+    _check_enrich(data.get("enrich", {}), path)
+
+
+def _check_enrich(enrich: object, path: Path) -> None:
+    if not isinstance(enrich, dict):
+        raise ConfigError(f"'enrich' in {path} must be a table")
+    for key, value in enrich.items():
+        if key not in _ENRICH_KEYS and not isinstance(value, dict):
+            raise ConfigError(f"Unknown key {key!r} in [enrich] of {path}")
+        if isinstance(value, dict) and "url" in value and not isinstance(value["url"], str):
+            raise ConfigError(f"[enrich.{key}].url in {path} must be a string")

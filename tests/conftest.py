@@ -53,12 +53,14 @@ KEY_VARIABLES = (
 def isolated_environment(
     monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    """No test reads the developer's keys, config file or catalog."""
+    """No test reads the developer's keys, config file or catalog, or downloads a source."""
     import os
 
     for name in list(os.environ):
         if name.startswith(CLEAN_ENV_PREFIXES) or name in KEY_VARIABLES:
             monkeypatch.delenv(name, raising=False)
+    # Enrichment sources are on by default; tests that want them turn them on explicitly.
+    monkeypatch.setenv("AISYNC_ENRICH", "none")
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))

@@ -124,3 +124,46 @@ def test_read_only_database_is_one_clear_line(sqlite_url: str) -> None:
     result = CliRunner().invoke(cli, ["sync-models", "--provider", "mock", "--force"], env=env)
     assert result.exit_code == 1
     assert result.stderr.strip() == "Database error: attempt to write a readonly database"
+
+
+def test_enrichment_settings_from_file_environment_and_options(tmp_path: Path) -> None:
+    config = tmp_path / "aisync.toml"
+    config.write_text(
+        '[enrich]\nsources = ["litellm", "models.dev"]\ncache_ttl = "6h"\n\n'
+        '[enrich.models-dev]\nurl = "https://mirror.internal/models.json"\n\n'
+        '[enrich.litellm]\nurl = "https://mirror.internal/litellm.json"\n',
+        encoding="utf-8",
+    )
+    from_file = load_settings(environ={}, config_path=config)
+    assert from_file.enrich_sources == ("litellm", "models.dev")
+    assert from_file.enrich_cache_ttl == 6 * 3600
+    assert from_file.source_config("models.dev") == {"url": "https://mirror.internal/models.json"}
+    env = {
+        "AISYNC_ENRICH": " Models.dev , litellm,models.dev",
+        "AISYNC_ENRICH_CACHE_TTL": "30m",
+        "AISYNC_LITELLM_URL": "http://127.0.0.1:9/prices.json",
+    }
+    from_env = load_settings(environ=env, config_path=config)
+    assert from_env.enrich_sources == ("models.dev", "litellm")
+    assert from_env.enrich_cache_ttl == 1800
+    assert from_env.source_config("litellm") == {"url": "http://127.0.0.1:9/prices.json"}
+    assert load_settings({"enrich": "none"}, environ=env).enrich_sources == ()
+    assert load_settings(environ={}).enrich_sources == ("models.dev", "litellm")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[enrich]\nsourcez = []\n", "Unknown key 'sourcez' in [enrich]"),
+        ("[enrich]\nsources = [1]\n", "Invalid enrichment sources: [1]"),
+        ('[enrich]\nsources = ["none", "litellm"]\n', "('none' stands alone)"),
+        ("[enrich.litellm]\nurl = 5\n", "[enrich.litellm].url"),
+        ('enrich = "yes"\n', "'enrich' in"),
+    ],
+)
+def test_bad_enrichment_settings(tmp_path: Path, text: str, message: str) -> None:
+    config = tmp_path / "aisync.toml"
+    config.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(environ={}, config_path=config)
+    assert message in str(caught.value)

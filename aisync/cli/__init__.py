@@ -41,13 +41,14 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from aisync.cli import browse, db, export, sync
+    from aisync.cli import browse, db, export, override, sync
 
     cli.add_command(sync.sync_models)
     cli.add_command(db.db)
     for command in (browse.providers, browse.models, browse.runs, browse.changes, browse.stats):
         cli.add_command(command)
     cli.add_command(export.export)
+    cli.add_command(override.override)
 
 
 _register()

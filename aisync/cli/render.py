@@ -6,13 +6,18 @@ by itself when the stream is not a terminal or `NO_COLOR` is set.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
 from aisync.report import ProviderResult, SyncReport
+
+if TYPE_CHECKING:
+    from aisync.overrides import Override
 
 PREVIEW_MODELS = 3
 
@@ -169,3 +174,14 @@ def _render_errors(report: SyncReport, output: Output) -> None:
     output.err.print("Errors encountered:", style="bold red", markup=False)
     for result in report.failed:
         output.err.print(f"- {result.provider}: {result.error}", markup=False)
+
+
+def render_overrides(overrides: list[Override], output: Output) -> None:
+    """One line per override: `provider/model field = value  (note)`."""
+    if not overrides:
+        output.line("No overrides.")
+        return
+    for item in overrides:
+        value = json.dumps(item.to_dict()["value"])
+        note = f"  ({item.note})" if item.note else ""
+        output.line(f"{item.provider}/{item.model_id} {item.field} = {value}{note}")

@@ -32,6 +32,11 @@ from aisync.errors import AisyncError
     help="Accept a listing that is empty or removes more than half of a provider's models.",
 )
 @click.option(
+    "--no-enrich",
+    is_flag=True,
+    help="Skip the enrichment sources this run (their previous values carry forward).",
+)
+@click.option(
     "--timeout",
     type=click.FloatRange(min=0, min_open=True),
     metavar="SECONDS",
@@ -62,6 +67,7 @@ def sync_models(
     force: bool,
     dry_run: bool,
     allow_removals: bool,
+    no_enrich: bool,
     timeout: float | None,
     concurrency: int | None,
     lock_timeout: float | None,
@@ -83,7 +89,11 @@ def sync_models(
         from aisync.engine import Syncer
 
         settings = settings_from(
-            config_path, database_url=database_url, timeout=timeout, concurrency=concurrency
+            config_path,
+            database_url=database_url,
+            timeout=timeout,
+            concurrency=concurrency,
+            enrich="none" if no_enrich else None,
         )
         syncer = Syncer(settings=settings)
         try:

@@ -19,8 +19,8 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 #: The newest migration in `migrations/versions`; a test checks it against Alembic's head.
-HEAD_REVISION = "0001"
-_KNOWN_REVISIONS = ("0001",)
+HEAD_REVISION = "0002"
+_KNOWN_REVISIONS = ("0001", "0002")
 #: How long a process waits for another one that is migrating the same database.
 MIGRATION_LOCK_TIMEOUT = 120.0
 

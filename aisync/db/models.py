@@ -148,6 +148,40 @@ class ModelVersion(Base):
     deprecation_date: Mapped[date | None]
     raw: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
+    max_input_tokens: Mapped[int | None]
+    cache_read_price_per_mtok: Mapped[float | None]
+    cache_write_price_per_mtok: Mapped[float | None]
+    successor: Mapped[str | None]
+    #: As precise as the source says: `2024-09` or `2024-09-30`.
+    knowledge_cutoff: Mapped[str | None] = mapped_column(String(32))
+    open_weights: Mapped[bool | None]
+    #: Price tiers (e.g. above 200k tokens of context), USD per million tokens.
+    pricing: Mapped[dict[str, Any] | None]
+    #: Field -> where its value came from: `api`, `models.dev`, `litellm`, `override`, ...
+    field_sources: Mapped[dict[str, Any] | None]
+    #: Field -> {origin: value} for values that lost to the one stored (e.g. a source that
+    #: disagrees with the API); shown by `aisync models show --sources`.
+    disagreements: Mapped[dict[str, Any] | None]
+
+
+class ModelOverride(Base):
+    """A user's correction of one field of one model; it beats the API and every source.
+
+    Kept in the catalog so every machine sharing it shares them; a row may name a model
+    that is not listed (yet): it applies when the model appears.
+    """
+
+    __tablename__ = "model_overrides"
+    __table_args__ = (UniqueConstraint("provider", "model_id", "field"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(100))
+    model_id: Mapped[str]
+    field: Mapped[str] = mapped_column(String(64))
+    #: The value as JSON: a number, text, true/false, a date as `YYYY-MM-DD`, a list or table.
+    value: Mapped[Any] = mapped_column(JSON, nullable=False)
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
 
 
 class ModelEvent(Base):

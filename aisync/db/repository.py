@@ -11,11 +11,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
-from aisync.db.models import Model, ModelEvent, ModelVersion, ProviderStat, ProviderSync, SyncRun
+from aisync.db.models import (
+    Model,
+    ModelEvent,
+    ModelOverride,
+    ModelVersion,
+    ProviderStat,
+    ProviderSync,
+    SyncRun,
+)
 from aisync.diff import Diff, StoredModel
-from aisync.records import ModelRecord
+from aisync.enrich import EnrichmentState, Previous, decode, encode
+from aisync.records import ENRICHABLE_FIELDS, ModelRecord
 
 runs = SyncRun.__table__
 provider_syncs = ProviderSync.__table__
@@ -23,6 +32,7 @@ models = Model.__table__
 versions = ModelVersion.__table__
 events = ModelEvent.__table__
 stats = ProviderStat.__table__
+overrides = ModelOverride.__table__
 
 
 @dataclass(frozen=True)
@@ -237,7 +247,132 @@ def _version_row(
         "deprecation_date": record.deprecation_date,
         "raw": dict(record.raw),
         "created_at": now,
+        "max_input_tokens": record.max_input_tokens,
+        "cache_read_price_per_mtok": record.cache_read_price_per_mtok,
+        "cache_write_price_per_mtok": record.cache_write_price_per_mtok,
+        "successor": record.successor,
+        "knowledge_cutoff": record.knowledge_cutoff,
+        "open_weights": record.open_weights,
+        "pricing": dict(record.pricing) if record.pricing is not None else None,
+        "field_sources": dict(record.field_sources) or None,
+        "disagreements": _encoded_disagreements(record.disagreements),
     }
+
+
+def _encoded_disagreements(disagreements: Mapping[str, Mapping[str, Any]]) -> Any:
+    if not disagreements:
+        return None
+    return {
+        name: {origin: encode(name, value) for origin, value in offers.items()}
+        for name, offers in disagreements.items()
+    }
+
+
+def _latest_versions(provider: str, *where: Any) -> Any:
+    """The latest version row of each model of `provider` (listed or not)."""
+    latest = (
+        select(versions.c.model, func.max(versions.c.version).label("version"))
+        .join(models, models.c.id == versions.c.model)
+        .where(models.c.provider == provider, *where)
+        .group_by(versions.c.model)
+        .subquery()
+    )
+    return (
+        select(models.c.model_id, versions)
+        .join(latest, latest.c.model == models.c.id)
+        .join(
+            versions,
+            (versions.c.model == latest.c.model) & (versions.c.version == latest.c.version),
+        )
+        .where(models.c.provider == provider, *where)
+    )
+
+
+def enrichment_state(connection: Connection, provider: str) -> EnrichmentState:
+    """What enrichment needs of the catalog for `provider`: each model's latest values and
+    their origins (to carry forward what an unavailable source said), and the overrides."""
+    previous = {
+        row.model_id: _previous(row._mapping)
+        for row in connection.execute(_latest_versions(provider))
+    }
+    return EnrichmentState(previous=previous, overrides=provider_overrides(connection, provider))
+
+
+def _previous(row: Mapping[str, Any]) -> Previous:
+    disagreements = row["disagreements"] or {}
+    return Previous(
+        values={name: decode(name, row[name]) for name in ENRICHABLE_FIELDS},
+        sources=dict(row["field_sources"] or {}),
+        disagreements={
+            name: {origin: decode(name, value) for origin, value in offers.items()}
+            for name, offers in disagreements.items()
+            if name in ENRICHABLE_FIELDS and isinstance(offers, dict)
+        },
+    )
+
+
+def model_provenance(connection: Connection, provider: str, model_id: str) -> Previous | None:
+    """The latest stored values, origins and disagreements of one model, or None."""
+    row = connection.execute(_latest_versions(provider, models.c.model_id == model_id)).first()
+    return None if row is None else _previous(row._mapping)
+
+
+def provider_overrides(connection: Connection, provider: str) -> dict[str, dict[str, Any]]:
+    """model id -> field -> value, for every override of `provider`."""
+    result: dict[str, dict[str, Any]] = {}
+    query = select(overrides.c.model_id, overrides.c.field, overrides.c.value).where(
+        overrides.c.provider == provider
+    )
+    for model_id, name, value in connection.execute(query):
+        if name in ENRICHABLE_FIELDS:
+            result.setdefault(model_id, {})[name] = decode(name, value)
+    return result
+
+
+def list_overrides(connection: Connection, provider: str | None = None) -> list[Any]:
+    """Every override (of one provider when given), ordered by provider, model and field."""
+    query = select(overrides).order_by(
+        overrides.c.provider, overrides.c.model_id, overrides.c.field
+    )
+    if provider is not None:
+        query = query.where(overrides.c.provider == provider)
+    return list(connection.execute(query))
+
+
+def save_override(
+    connection: Connection,
+    *,
+    provider: str,
+    model_id: str,
+    field: str,
+    value: Any,
+    note: str | None,
+    now: datetime,
+) -> None:
+    """Insert or replace the override of one field of one model."""
+    delete_override(connection, provider=provider, model_id=model_id, field=field)
+    connection.execute(
+        insert(overrides).values(
+            provider=provider,
+            model_id=model_id,
+            field=field,
+            value=value,
+            note=note,
+            created_at=now,
+        )
+    )
+
+
+def delete_override(connection: Connection, *, provider: str, model_id: str, field: str) -> bool:
+    """Remove one override; False when there was none."""
+    result = connection.execute(
+        delete(overrides).where(
+            overrides.c.provider == provider,
+            overrides.c.model_id == model_id,
+            overrides.c.field == field,
+        )
+    )
+    return bool(result.rowcount)
 
 
 def record_provider_sync(connection: Connection, run_id: int, outcome: ProviderOutcome) -> None:

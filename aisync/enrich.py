@@ -1,0 +1,316 @@
+"""The enrichment step: fill what a provider's API leaves out, and say where every value came from.
+
+Between normalize and diff, each configured source (`models.dev`, `litellm`, a plugin's
+own) proposes values for a provider's models through the `enrich_models` hook. The rules
+are applied here, never in a plugin, so no plugin can break them:
+
+- precedence per field: a user override, then the provider's own API, then the sources in
+  their configured order; a source never replaces a value the API published, and what it
+  offered instead is kept in `disagreements`;
+- provenance: every field with a value names its origin in `field_sources`;
+- no flapping: a source that is unavailable (down with no cached copy, a failing plugin)
+  or turned off for a run gives back what it gave last time, taken from the previous
+  version, so its values neither vanish nor come back as new versions.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+
+from aisync.normalize import CLEANERS, clean_field, is_empty
+from aisync.plugins import Plugins
+from aisync.records import ENRICHABLE_FIELDS, ModelRecord, Provider
+from aisync.settings import Settings
+from aisync.sources import SourceCache, default_cache_directory
+
+#: The origin of a value the provider's own API published.
+API = "api"
+#: The origin of a value a user set with `aisync override set`.
+OVERRIDE = "override"
+
+T = TypeVar("T")
+_DATE_FIELDS = frozenset({"release_date", "deprecation_date"})
+
+
+class SourceContext:
+    """What the core hands a source plugin: its settings, its download and a per-run memo.
+
+    One context exists per source and run, shared by every provider of the run, so a
+    plugin that builds its index with `memo` builds it once, not once per provider.
+    """
+
+    def __init__(self, name: str, settings: Mapping[str, Any], cache: SourceCache) -> None:
+        self.name = name
+        #: The source's `[enrich.<name>]` table, with `url` from `AISYNC_<NAME>_URL`.
+        self.settings = settings
+        self._cache = cache
+        self._memo: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        #: Set once a download came back with no data: the source is unavailable this run.
+        self.unavailable = False
+
+    @property
+    def url(self) -> str | None:
+        """The URL the user configured for this source, if any."""
+        url = self.settings.get("url")
+        return url if isinstance(url, str) and url else None
+
+    def fetch_json(self, default_url: str) -> Any | None:
+        """The source's JSON, from the configured URL or `default_url`; None for no data.
+
+        Downloaded at most once per run, revalidated against the user's cached copy, and
+        falling back to that copy when the source is down (the core reports it).
+        """
+        data = self._cache.fetch_json(self.name, self.url or default_url)
+        if data is None:
+            self.unavailable = True
+        return data
+
+    def memo(self, key: str, build: Callable[[], T]) -> T:
+        """`build()`'s result, computed once per run for `key` (e.g. the look-up index)."""
+        with self._lock:
+            if key not in self._memo:
+                self._memo[key] = build()
+            return self._memo[key]  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class Previous:
+    """What the latest stored version of a model says, for carrying values forward."""
+
+    values: Mapping[str, Any] = field(default_factory=dict)
+    sources: Mapping[str, str] = field(default_factory=dict)
+    disagreements: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EnrichmentState:
+    """What the catalog holds for one provider: previous versions and the user's overrides."""
+
+    previous: Mapping[str, Previous] = field(default_factory=dict)
+    #: model id -> field -> value.
+    overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+class Enrichment:
+    """The enrichment of one run: its sources' contexts and downloads, built lazily."""
+
+    def __init__(
+        self,
+        plugins: Plugins,
+        settings: Settings,
+        client: httpx.Client,
+        *,
+        cache_directory: Path | None = None,
+    ) -> None:
+        self._hook = plugins.manager.hook.enrich_models
+        self._sources = settings.enrich_sources
+        self._cache = SourceCache(
+            client, cache_directory or default_cache_directory(), settings.enrich_cache_ttl
+        )
+        self._contexts = {
+            name: SourceContext(name, settings.source_config(name), self._cache)
+            for name in self._sources
+        }
+        self._unserved: set[str] = set()
+        self._lock = threading.Lock()
+
+    def apply(
+        self,
+        provider: Provider,
+        records: Sequence[ModelRecord],
+        state: EnrichmentState,
+        warnings: list[str],
+    ) -> list[ModelRecord]:
+        """The records with sources' values, carried values and overrides applied.
+
+        :param warnings: the provider's warnings; source problems are added once per run.
+        """
+        answers = {name: self._ask(name, provider, records, warnings) for name in self._sources}
+        warnings.extend(self._cache.take_warnings())
+        answered = set().union(*(answer for answer in answers.values() if answer))
+        enriched = []
+        for record in records:
+            model_id = record.model_id
+            previous = state.previous.get(model_id)
+            overrides = state.overrides.get(model_id)
+            if previous is None and overrides is None and model_id not in answered:
+                # The common case, kept lean: nothing but the API has a say.
+                enriched.append(_updated(record, field_sources=_api_origins(record)))
+            else:
+                enriched.append(resolve(record, answers, previous, overrides or {}))
+        return enriched
+
+    def _ask(
+        self,
+        name: str,
+        provider: Provider,
+        records: Sequence[ModelRecord],
+        warnings: list[str],
+    ) -> Mapping[str, Mapping[str, Any]] | None:
+        """A source's answer, or None when it is unavailable for this provider."""
+        context = self._contexts[name]
+        try:
+            answer = self._hook(source=name, provider=provider, models=records, context=context)
+        except Exception as exc:
+            warnings.append(f"Enrichment source {name} failed: {type(exc).__name__}: {exc}")
+            return None
+        if answer is None:
+            self._warn_unserved(name, warnings)
+            return None
+        if context.unavailable:
+            return None
+        if not isinstance(answer, Mapping):
+            warnings.append(f"Enrichment source {name} returned {type(answer).__name__}")
+            return None
+        return answer
+
+    def _warn_unserved(self, name: str, warnings: list[str]) -> None:
+        with self._lock:
+            if name in self._unserved:
+                return
+            self._unserved.add(name)
+        warnings.append(f"No plugin provides the enrichment source '{name}'")
+
+
+def resolve(
+    record: ModelRecord,
+    answers: Mapping[str, Mapping[str, Mapping[str, Any]] | None],
+    previous: Previous | None,
+    overrides: Mapping[str, Any],
+) -> ModelRecord:
+    """Apply the precedence rules to one model and record each field's origin.
+
+    :param answers: source name -> its answer in precedence order; None for a source
+        that is unavailable this run, whose previous values are carried forward.
+    :param previous: the model's latest stored version, if any.
+    :param overrides: the user's overrides for this model, field -> value.
+    """
+    merge = _Merge(record)
+    for name, answer in answers.items():
+        if answer is None:
+            merge.offer(name, _carried(previous, name), clean=False)
+        else:
+            merge.offer(name, answer.get(record.model_id) or {}, clean=True)
+    if previous is not None:
+        merge.carry_switched_off(previous, set(answers))
+    for name, value in overrides.items():
+        merge.override(name, value)
+    return merge.record()
+
+
+class _Merge:
+    """One model's values as they are decided, field by field, with their origins."""
+
+    def __init__(self, record: ModelRecord) -> None:
+        self._record = record
+        fields = record.__dict__
+        self.values = {name: fields[name] for name in ENRICHABLE_FIELDS}
+        self.sources = _api_origins(record)
+        self.disagreements: dict[str, dict[str, Any]] = {}
+
+    def offer(self, source: str, entry: Mapping[str, Any], *, clean: bool) -> None:
+        if not isinstance(entry, Mapping):
+            return
+        for name, offered in entry.items():
+            if offered is None or name not in self.values:
+                continue
+            value = CLEANERS[name](offered) if clean else offered
+            if is_empty(value):
+                continue
+            if name not in self.sources:
+                self.values[name], self.sources[name] = value, source
+            elif value != self.values[name] and self.sources[name] != source:
+                self.disagreements.setdefault(name, {})[source] = value
+
+    def carry_switched_off(self, previous: Previous, configured: set[str]) -> None:
+        """Sources left out of this run give back their winning values first, then the
+        values they disagreed with, so their precedence among themselves is unchanged."""
+        switched_off = {
+            source
+            for source in previous.sources.values()
+            if source not in configured and source not in (API, OVERRIDE)
+        }
+        for name, source in previous.sources.items():
+            if source in switched_off and name not in self.sources:
+                self.values[name], self.sources[name] = previous.values.get(name), source
+        for name, offers in previous.disagreements.items():
+            for source, value in offers.items():
+                if source in switched_off:
+                    self.offer(source, {name: value}, clean=False)
+
+    def override(self, name: str, value: Any) -> None:
+        if name not in self.values:
+            return
+        current, origin = self.values[name], self.sources.get(name)
+        if origin is not None and origin != OVERRIDE and current != value:
+            self.disagreements.setdefault(name, {})[origin] = current
+        self.values[name], self.sources[name] = value, OVERRIDE
+
+    def record(self) -> ModelRecord:
+        ordered = {name: self.sources[name] for name in ENRICHABLE_FIELDS if name in self.sources}
+        return _updated(
+            self._record,
+            **self.values,
+            field_sources=ordered,
+            disagreements={k: self.disagreements[k] for k in sorted(self.disagreements)},
+        )
+
+
+def _api_origins(record: ModelRecord) -> dict[str, str]:
+    """`api` for every field the record has a value in (the common, unmatched case: kept
+    lean, it runs for every model of every provider)."""
+    values = record.__dict__
+    return {
+        name: API for name in ENRICHABLE_FIELDS if values[name] is not None and values[name] != ()
+    }
+
+
+def _updated(record: ModelRecord, **changes: Any) -> ModelRecord:
+    """`dataclasses.replace` without re-running `__init__` for all twenty fields: for the
+    thousands of records of a run, that re-run was this step's largest cost. The values
+    are already clean (normalize, `clean_field`), which is all `__init__` would not check."""
+    clone = object.__new__(ModelRecord)
+    object.__setattr__(clone, "__dict__", {**record.__dict__, **changes})
+    return clone
+
+
+def _carried(previous: Previous | None, source: str) -> dict[str, Any]:
+    """What `source` gave this model last time: the values it won and those it offered."""
+    if previous is None:
+        return {}
+    entry = {
+        name: previous.values.get(name)
+        for name, origin in previous.sources.items()
+        if origin == source
+    }
+    for name, offers in previous.disagreements.items():
+        if source in offers:
+            entry.setdefault(name, offers[source])
+    return entry
+
+
+def encode(name: str, value: Any) -> Any:
+    """A field value as JSON stores it (overrides, disagreements)."""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def decode(name: str, value: Any) -> Any:
+    """A field value read back from JSON, cleaned like a fresh one; None if unusable."""
+    if name in _DATE_FIELDS and isinstance(value, str):
+        try:
+            value = date.fromisoformat(value)
+        except ValueError:
+            return None
+    return clean_field(name, value)

@@ -1,0 +1,349 @@
+"""Enrichment end to end: recorded listings plus the models.dev and LiteLLM cassettes, real
+databases, the real CLI; outages, revalidation and carry-forward against the fake server."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner, Result
+from sqlalchemy import create_engine, text
+
+from aisync import hookimpl
+from aisync.cli import cli
+from aisync.engine import Syncer
+from aisync.provenance import model_sources
+from aisync.settings import load_settings
+from aisync_providers import litellm, models_dev
+from tests.fakeserver import FakeServer, Reply
+
+TESTS = Path(__file__).parent
+MODELS_DEV = str(TESTS / "cassettes" / "enrichment" / "models_dev.yaml")
+LITELLM = str(TESTS / "cassettes" / "enrichment" / "litellm.yaml")
+OPENAI = str(TESTS / "providers" / "cassettes" / "test_openai" / "test_full_listing.yaml")
+ANTHROPIC = str(TESTS / "providers" / "cassettes" / "test_anthropic" / "test_full_listing.yaml")
+
+
+def cassette_body(path: str, interaction: int = 0) -> Any:
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    return json.loads(data["interactions"][interaction]["response"]["body"]["string"])
+
+
+def run(args: list[str], env: dict[str, str]) -> Result:
+    return CliRunner().invoke(cli, args, env=env, catch_exceptions=False)
+
+
+def rows(url: str, sql: str, **params: Any) -> list[tuple[Any, ...]]:
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        found = [tuple(row) for row in connection.execute(text(sql), params)]
+    engine.dispose()
+    return found
+
+
+def current(url: str, provider: str, model_id: str, columns: str) -> tuple[Any, ...]:
+    found = rows(
+        url,
+        f"SELECT {columns} FROM current_models WHERE provider = :p AND model_id = :m",
+        p=provider,
+        m=model_id,
+    )
+    assert len(found) == 1
+    return found[0]
+
+
+def sources_of(url: str, provider: str, model_id: str) -> dict[str, str]:
+    (value,) = current(url, provider, model_id, "field_sources")
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def versions(url: str, provider: str, model_id: str) -> int:
+    return rows(
+        url,
+        "SELECT COUNT(*) FROM model_versions v JOIN models m ON m.id = v.model "
+        "WHERE m.provider = :p AND m.model_id = :m",
+        p=provider,
+        m=model_id,
+    )[0][0]
+
+
+def enriched_env(url: str, **extra: str) -> dict[str, str]:
+    return {
+        "AISYNC_DATABASE_URL": url,
+        "AISYNC_ENRICH": "models.dev,litellm",
+        "OPENAI_API_KEY": "test-key",
+        "ANTHROPIC_API_KEY": "test-key",
+        "AISYNC_RETRIES": "0",
+        **extra,
+    }
+
+
+@pytest.mark.vcr(OPENAI, MODELS_DEV, LITELLM)
+def test_done_when_gpt_4o_gets_limits_and_prices_each_with_its_source(
+    vcr: Any, database_url: str
+) -> None:
+    result = run(["sync-models", "--provider", "openai"], enriched_env(database_url))
+    assert result.exit_code == 0, result.output
+    assert vcr.all_played
+    assert current(
+        database_url,
+        "openai",
+        "gpt-4o",
+        "context_window, max_output_tokens, input_price_per_mtok, output_price_per_mtok",
+    ) == (128000, 16384, 2.5, 10.0)
+    origins = sources_of(database_url, "openai", "gpt-4o")
+    assert {
+        name: origins[name]
+        for name in (
+            "context_window",
+            "max_output_tokens",
+            "input_price_per_mtok",
+            "output_price_per_mtok",
+        )
+    } == dict.fromkeys(
+        ("context_window", "max_output_tokens", "input_price_per_mtok", "output_price_per_mtok"),
+        "models.dev",
+    )
+    # What models.dev does not publish for gpt-4o comes from LiteLLM, the next source.
+    limit, deprecated, successor = current(
+        database_url, "openai", "gpt-4o", "max_input_tokens, deprecation_date, successor"
+    )
+    # Through a view, SQLite gives dates back as text.
+    assert (limit, str(deprecated), successor) == (128000, "2027-01-14", "gpt-6-luna")
+    assert origins["max_input_tokens"] == origins["successor"] == "litellm"
+    assert origins["release_date"] == origins["capabilities"] == "api"
+
+
+@pytest.mark.vcr(OPENAI, ANTHROPIC, MODELS_DEV, LITELLM)
+def test_openai_and_anthropic_are_enriched_field_by_field(vcr: Any, sqlite_url: str) -> None:
+    syncer = Syncer(settings=load_settings(environ=enriched_env(sqlite_url)))
+    report = syncer.sync_models(["openai", "anthropic"])
+    assert report.exit_code == 0
+    assert vcr.all_played
+    # Only LiteLLM knows this snapshot: its own entry, not gpt-4o's.
+    assert current(
+        sqlite_url,
+        "openai",
+        "gpt-4o-mini-2024-07-18",
+        "context_window, max_input_tokens, input_price_per_mtok, output_price_per_mtok",
+    ) == (None, 128000, 0.15, 0.6)
+    assert sources_of(sqlite_url, "openai", "gpt-4o-mini-2024-07-18")["max_input_tokens"] == (
+        "litellm"
+    )
+    # gpt-4o-2024-05-13 has a price of its own, different from its alias gpt-4o.
+    assert current(
+        sqlite_url, "openai", "gpt-4o-2024-05-13", "input_price_per_mtok, output_price_per_mtok"
+    ) == (5.0, 15.0)
+    # Neither source knows davinci-002: its fields stay empty, with no origin.
+    assert current(sqlite_url, "openai", "davinci-002", "context_window, input_price_per_mtok") == (
+        None,
+        None,
+    )
+    assert set(sources_of(sqlite_url, "openai", "davinci-002")) == {"capabilities", "release_date"}
+    assert current(
+        sqlite_url,
+        "anthropic",
+        "claude-sonnet-4-5-20250929",
+        "context_window, max_output_tokens, input_price_per_mtok, output_price_per_mtok, "
+        "cache_read_price_per_mtok, cache_write_price_per_mtok",
+    ) == (200000, 64000, 3.0, 15.0, 0.3, 3.75)
+    origins = sources_of(sqlite_url, "anthropic", "claude-sonnet-4-5-20250929")
+    assert origins["cache_write_price_per_mtok"] == "models.dev"
+    found = model_sources(syncer.engine(), "anthropic", "claude-3-haiku-20240307") or []
+    fields = {f.field: f for f in found}
+    assert fields["context_window"].source == "models.dev"
+    assert fields["max_input_tokens"].value is None and fields["max_input_tokens"].source is None
+    syncer.close()
+
+
+@pytest.mark.vcr(OPENAI, MODELS_DEV, LITELLM)
+def test_api_values_beat_sources_and_the_disagreement_is_kept(vcr: Any, sqlite_url: str) -> None:
+    """OpenAI's `created` date is the API's release date; models.dev says otherwise."""
+    syncer = Syncer(settings=load_settings(environ=enriched_env(sqlite_url)))
+    assert syncer.sync_models(["openai"]).exit_code == 0
+    found = model_sources(syncer.engine(), "openai", "text-embedding-3-large") or []
+    fields = {f.field: f for f in found}
+    release = fields["release_date"]
+    assert release.source == "api"
+    assert release.value == date(2024, 1, 22)
+    assert release.others == {"models.dev": date(2024, 1, 25)}
+    assert model_sources(syncer.engine(), "openai", "no-such-model") is None
+    syncer.close()
+
+
+def source_server(fake_server: FakeServer, *replies: Reply) -> dict[str, str]:
+    """models.dev served by the fake server (its recorded subset), LiteLLM turned off."""
+    fake_server.route("/api.json", *replies)
+    fake_server.route("/v1/models", Reply(200, cassette_body(OPENAI)))
+    return {
+        "AISYNC_ENRICH": "models.dev",
+        "AISYNC_MODELS_DEV_URL": f"{fake_server.url}/api.json",
+        "AISYNC_OPENAI_BASE_URL": f"{fake_server.url}/v1",
+    }
+
+
+def source_requests(fake_server: FakeServer) -> list[dict[str, str]]:
+    return [r.headers for r in fake_server.requests if r.path == "/api.json"]
+
+
+MODELS_DEV_BODY = cassette_body(MODELS_DEV)
+ETAG = '"8644974c730ce0502eae194484a95ad4604054ec0c08b8a22c6765805aa75c09"'
+
+
+def test_revalidation_sends_the_etag_and_a_304_reuses_the_copy(
+    sqlite_url: str, fake_server: FakeServer
+) -> None:
+    env = enriched_env(sqlite_url, AISYNC_ENRICH_CACHE_TTL="0")
+    env.update(
+        source_server(
+            fake_server, Reply(200, MODELS_DEV_BODY, headers={"ETag": ETAG}), Reply(304, raw=b"")
+        )
+    )
+    assert run(["sync-models", "--provider", "openai"], env).exit_code == 0
+    second = run(["sync-models", "--force", "--provider", "openai", "-v"], env)
+    assert second.exit_code == 0
+    sent = source_requests(fake_server)
+    assert len(sent) == 2
+    assert "If-None-Match" not in sent[0]
+    assert sent[1]["If-None-Match"] == ETAG
+    assert "unavailable" not in second.output
+    assert "0 added, 0 changed, 0 removed" in second.stdout
+    assert current(sqlite_url, "openai", "gpt-4o", "context_window") == (128000,)
+    assert versions(sqlite_url, "openai", "gpt-4o") == 1
+
+
+def test_a_young_copy_is_used_without_a_request_and_fresh_runs_touch_no_source(
+    sqlite_url: str, fake_server: FakeServer
+) -> None:
+    env = enriched_env(sqlite_url, **source_server(fake_server, Reply(200, MODELS_DEV_BODY)))
+    assert run(["sync-models", "--provider", "openai"], env).exit_code == 0
+    fresh = run(["sync-models", "--provider", "openai"], env)
+    assert "Skipped (cache_valid)" in fresh.stdout
+    assert run(["sync-models", "--force", "--provider", "openai"], env).exit_code == 0
+    assert len(source_requests(fake_server)) == 1
+
+
+def test_outage_falls_back_to_the_cached_copy_with_one_warning(
+    sqlite_url: str, fake_server: FakeServer
+) -> None:
+    env = enriched_env(sqlite_url, AISYNC_ENRICH_CACHE_TTL="0")
+    env.update(
+        source_server(fake_server, Reply(200, MODELS_DEV_BODY), Reply(503, {"error": "down"}))
+    )
+    assert run(["sync-models", "--provider", "openai"], env).exit_code == 0
+    second = run(["sync-models", "--force", "--provider", "openai", "-v", "--timeout", "5"], env)
+    assert second.exit_code == 0
+    warnings = [line for line in second.stdout.splitlines() if "models.dev" in line]
+    assert len(warnings) == 1
+    assert "Enrichment source models.dev is unavailable (Provider error 503" in warnings[0]
+    assert "using its copy from" in warnings[0]
+    assert versions(sqlite_url, "openai", "gpt-4o") == 1
+
+
+def test_outage_without_a_copy_carries_values_forward_with_no_new_version(
+    sqlite_url: str, fake_server: FakeServer, tmp_path: Path
+) -> None:
+    env = enriched_env(sqlite_url, XDG_CACHE_HOME=str(tmp_path / "first"))
+    env.update(source_server(fake_server, Reply(200, MODELS_DEV_BODY), Reply(503, {"error": "x"})))
+    assert run(["sync-models", "--provider", "openai"], env).exit_code == 0
+    env["XDG_CACHE_HOME"] = str(tmp_path / "empty")
+    second = run(["sync-models", "--force", "--provider", "openai", "-v"], env)
+    assert second.exit_code == 0
+    assert "models.dev is unavailable (Provider error 503: x); no copy is cached" in second.stdout
+    assert "0 added, 0 changed, 0 removed" in second.stdout
+    assert current(sqlite_url, "openai", "gpt-4o", "context_window, input_price_per_mtok") == (
+        128000,
+        2.5,
+    )
+    assert sources_of(sqlite_url, "openai", "gpt-4o")["context_window"] == "models.dev"
+
+
+def test_no_enrich_carries_values_forward_and_a_source_change_is_a_version(
+    sqlite_url: str, fake_server: FakeServer
+) -> None:
+    changed = json.loads(json.dumps(MODELS_DEV_BODY))
+    changed["openai"]["models"]["gpt-4o"]["cost"]["input"] = 2.0
+    env = enriched_env(sqlite_url, AISYNC_ENRICH_CACHE_TTL="0")
+    env.update(source_server(fake_server, Reply(200, MODELS_DEV_BODY), Reply(200, changed)))
+    assert run(["sync-models", "--provider", "openai"], env).exit_code == 0
+    off = run(["sync-models", "--force", "--no-enrich", "--provider", "openai", "-v"], env)
+    assert "0 added, 0 changed, 0 removed" in off.stdout
+    assert len(source_requests(fake_server)) == 1
+    again = run(["sync-models", "--force", "--provider", "openai", "-v"], env)
+    assert "0 added, 1 changed, 0 removed" in again.stdout
+    assert current(sqlite_url, "openai", "gpt-4o", "input_price_per_mtok") == (2.0,)
+    assert versions(sqlite_url, "openai", "gpt-4o") == 2
+
+
+class ExtraSource:
+    """An external plugin's own source, after the built-in ones."""
+
+    @hookimpl
+    def enrich_models(self, source: str, provider: Any, models: Any, context: Any) -> Any:
+        if source != "team-sheet":
+            return None
+        return {"gpt-4o": {"context_window": 1, "knowledge_cutoff": "2023-10", "bogus": 3}}
+
+
+class BrokenSource:
+    @hookimpl
+    def enrich_models(self, source: str, provider: Any, models: Any, context: Any) -> Any:
+        if source == "broken":
+            raise RuntimeError("sheet missing")
+        return None
+
+
+@pytest.mark.vcr(OPENAI)
+def test_plugin_sources_fill_in_order_and_a_broken_one_fails_nothing(
+    vcr: Any, sqlite_url: str
+) -> None:
+    env = enriched_env(sqlite_url, AISYNC_ENRICH="broken,team-sheet,nobody")
+    syncer = Syncer(settings=load_settings(environ=env), plugins=[ExtraSource(), BrokenSource()])
+    report = syncer.sync_models(["openai"])
+    assert report.exit_code == 0
+    (result,) = report.results
+    assert "Enrichment source broken failed: RuntimeError: sheet missing" in result.warnings
+    assert "No plugin provides the enrichment source 'nobody'" in result.warnings
+    syncer.close()
+    assert current(sqlite_url, "openai", "gpt-4o", "context_window, knowledge_cutoff") == (
+        1,
+        "2023-10",
+    )
+    assert sources_of(sqlite_url, "openai", "gpt-4o")["knowledge_cutoff"] == "team-sheet"
+
+
+def test_per_token_and_per_million_prices_land_exactly() -> None:
+    """LiteLLM's USD per token and models.dev's USD per million agree to the cent, exactly."""
+    subset = cassette_body(LITELLM)
+    entry = litellm.entry_fields(subset["gpt-4o"])
+    assert Decimal(str(entry["input_price_per_mtok"])) == Decimal("2.5")
+    assert Decimal(str(entry["output_price_per_mtok"])) == Decimal("10")
+    assert Decimal(str(entry["cache_read_price_per_mtok"])) == Decimal("1.25")
+    gemini = litellm.entry_fields(subset["gemini/gemini-2.5-pro"])
+    assert gemini["pricing"]["tiers"][0] == {
+        "tier": {"type": "context", "size": 200000},
+        "input": 2.5,
+        "output": 15.0,
+        "cache_read": 0.25,
+    }
+    fields = models_dev.entry_fields(MODELS_DEV_BODY["openai"]["models"]["gpt-4o"])
+    assert (fields["input_price_per_mtok"], fields["output_price_per_mtok"]) == (2.5, 10)
+
+
+def test_matching_is_exact_with_the_documented_normalizations() -> None:
+    index = litellm.build_index(cassette_body(LITELLM))
+    assert ("anthropic", "claude-sonnet-latest") in index  # alias_of resolved
+    assert index[("anthropic", "claude-sonnet-latest")] is index[("anthropic", "claude-sonnet-5-5")]
+    assert ("gemini", "gemini-2.5-pro") in index  # provider/ prefix removed
+    assert ("openai", "sample_spec") not in index
+    assert ("openai", "gpt-4o-2024-08") not in index
+    from aisync_providers.source_ids import model_key
+
+    assert model_key("gemini", "models/Gemini-2.5-Pro") == "gemini-2.5-pro"
+    assert model_key("ollama", "llama3.2:latest") == "llama3.2"
+    assert model_key("openai", "gpt-4o:latest") == "gpt-4o:latest"
