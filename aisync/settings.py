@@ -28,9 +28,13 @@ _TOP_LEVEL_KEYS = {
     "timeout",
     "concurrency",
     "retries",
+    "retry_wait_cap",
     "providers",
 }
 DEFAULT_RETRIES = 2
+DEFAULT_RETRY_WAIT_CAP = 10.0
+#: The top-level settings an `AISYNC_<KEY>` environment variable can set.
+_ENV_KEYS = tuple(sorted(_TOP_LEVEL_KEYS - {"providers"}))
 _PROVIDER_KEYS = {"type", "api_key", "api_key_env", "base_url", "enabled", "cache_ttl", "options"}
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -64,7 +68,9 @@ class Settings:
     concurrency: int = DEFAULT_CONCURRENCY
     #: How often a 429 or 5xx answer is retried before the provider counts as failed.
     max_retries: int = DEFAULT_RETRIES
-    retry_wait_cap: float = 10.0
+    #: The longest wait between retries; a provider asking (`Retry-After`) for longer fails
+    #: at once rather than hold the run.
+    retry_wait_cap: float = DEFAULT_RETRY_WAIT_CAP
     config_path: Path | None = None
     provider_tables: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     environ: Mapping[str, str] = field(default_factory=dict, repr=False)
@@ -182,7 +188,7 @@ def load_settings(
     path, explicit = _config_path(config_path, env)
     data = _read_config(path, explicit)
     values: dict[str, Any] = {k: v for k, v in data.items() if k != "providers"}
-    for key in ("database_url", "env", "cache_ttl", "timeout", "concurrency", "retries"):
+    for key in _ENV_KEYS:
         if env.get(f"AISYNC_{key.upper()}"):
             values[key] = env[f"AISYNC_{key.upper()}"]
     values.update({k: v for k, v in (overrides or {}).items() if v is not None})
@@ -193,6 +199,9 @@ def load_settings(
         timeout=_positive(values.get("timeout", DEFAULT_TIMEOUT), "timeout"),
         concurrency=int(_positive(values.get("concurrency", DEFAULT_CONCURRENCY), "concurrency")),
         max_retries=_count(values.get("retries", DEFAULT_RETRIES), "retries"),
+        retry_wait_cap=parse_duration(
+            values.get("retry_wait_cap", DEFAULT_RETRY_WAIT_CAP), "retry wait cap"
+        ),
         config_path=path if data or explicit else None,
         provider_tables=data.get("providers", {}),
         environ=env,

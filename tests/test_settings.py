@@ -44,6 +44,17 @@ def test_precedence(tmp_path: Path) -> None:
     assert from_option.database_url == "sqlite:///opt.db"
 
 
+def test_retry_settings(tmp_path: Path) -> None:
+    config = tmp_path / "aisync.toml"
+    config.write_text('retries = 5\nretry_wait_cap = "2s"\n')
+    from_file = load_settings(environ={}, config_path=config)
+    assert (from_file.max_retries, from_file.retry_wait_cap) == (5, 2)
+    env = {"AISYNC_RETRIES": "0", "AISYNC_RETRY_WAIT_CAP": "0.01"}
+    from_env = load_settings(environ=env, config_path=config)
+    assert (from_env.max_retries, from_env.retry_wait_cap) == (0, 0.01)
+    assert load_settings(environ={}).retry_wait_cap == 10
+
+
 def test_aisync_config_variable_and_default_path(tmp_path: Path) -> None:
     config = tmp_path / "custom.toml"
     config.write_text('env = "development"\n')
