@@ -24,6 +24,8 @@ def fetch_models(
         raise
     except httpx.HTTPError as exc:
         raise provider_error(exc, settings.timeout) from exc
+    except httpx.InvalidURL as exc:
+        raise ProviderError(f"Invalid URL: {exc}") from exc
     except Exception as exc:
         raise ProviderError(f"Plugin error: {type(exc).__name__}: {exc}") from exc
     if records is None:

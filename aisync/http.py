@@ -260,6 +260,8 @@ def provider_error(exc: httpx.HTTPError, timeout: float) -> ProviderError:
         return RequestTimeout(timeout)
     if isinstance(exc, httpx.ConnectError):
         return ConnectionFailed(_host(exc))
+    if isinstance(exc, httpx.UnsupportedProtocol):
+        return ProviderError(f"Unsupported URL {exc.request.url} (use http:// or https://)")
     if isinstance(exc, httpx.TooManyRedirects):
         return BadResponse(f"Too many redirects (more than {MAX_REDIRECTS})")
     if isinstance(exc, httpx.DecodingError):

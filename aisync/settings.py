@@ -8,6 +8,7 @@ so two `Settings` in one process never leak into each other.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -36,6 +37,8 @@ DEFAULT_RETRY_WAIT_CAP = 10.0
 #: The top-level settings an `AISYNC_<KEY>` environment variable can set.
 _ENV_KEYS = tuple(sorted(_TOP_LEVEL_KEYS - {"providers"}))
 _PROVIDER_KEYS = {"type", "api_key", "api_key_env", "base_url", "enabled", "cache_ttl", "options"}
+_TEXT_KEYS = {"database_url", "env"}
+_PROVIDER_TEXT_KEYS = {"type", "api_key", "api_key_env", "base_url"}
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _TRUE = {"1", "true", "yes", "on"}
@@ -197,7 +200,7 @@ def load_settings(
         env=str(values.get("env", "production")).strip().lower(),
         cache_ttl=parse_duration(values.get("cache_ttl", DEFAULT_CACHE_TTL), "cache TTL"),
         timeout=_positive(values.get("timeout", DEFAULT_TIMEOUT), "timeout"),
-        concurrency=int(_positive(values.get("concurrency", DEFAULT_CONCURRENCY), "concurrency")),
+        concurrency=_count(values.get("concurrency", DEFAULT_CONCURRENCY), "concurrency", 1),
         max_retries=_count(values.get("retries", DEFAULT_RETRIES), "retries"),
         retry_wait_cap=parse_duration(
             values.get("retry_wait_cap", DEFAULT_RETRY_WAIT_CAP), "retry wait cap"
@@ -209,22 +212,25 @@ def load_settings(
 
 
 def _positive(value: object, what: str) -> float:
+    """A finite number above zero: `nan` or `inf` would mean "never time out"."""
     try:
         number = float(str(value))
     except ValueError:
-        raise ConfigError(f"Invalid {what}: {value!r} (expected a positive number)") from None
-    if number <= 0:
+        number = math.nan
+    if not (math.isfinite(number) and number > 0):
         raise ConfigError(f"Invalid {what}: {value!r} (expected a positive number)")
     return number
 
 
-def _count(value: object, what: str) -> int:
+def _count(value: object, what: str, minimum: int = 0) -> int:
+    """A whole number of at least `minimum`: `concurrency = 0.5` must not become 0 workers."""
     try:
         number = int(str(value))
     except ValueError:
-        raise ConfigError(f"Invalid {what}: {value!r} (expected a whole number)") from None
-    if number < 0:
-        raise ConfigError(f"Invalid {what}: {value!r} (expected a whole number)")
+        number = minimum - 1
+    if number < minimum:
+        expected = "a whole number" if minimum == 0 else f"a whole number of at least {minimum}"
+        raise ConfigError(f"Invalid {what}: {value!r} (expected {expected})")
     return number
 
 
@@ -248,6 +254,8 @@ def _read_config(path: Path, explicit: bool) -> dict[str, Any]:
         raise ConfigError(f"Cannot read config file {path}: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"Invalid TOML in {path}: {exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"Invalid TOML in {path}: not UTF-8 text") from None
     _check_keys(data, path)
     return data
 
@@ -256,6 +264,9 @@ def _check_keys(data: Mapping[str, Any], path: Path) -> None:
     unknown = set(data) - _TOP_LEVEL_KEYS
     if unknown:
         raise ConfigError(f"Unknown setting {sorted(unknown)[0]!r} in {path}")
+    for key in _TEXT_KEYS & set(data):
+        if not isinstance(data[key], str):
+            raise ConfigError(f"'{key}' in {path} must be a string")
     providers = data.get("providers", {})
     if not isinstance(providers, dict):
         raise ConfigError(f"'providers' in {path} must be a table of [providers.NAME] tables")
@@ -267,3 +278,15 @@ def _check_keys(data: Mapping[str, Any], path: Path) -> None:
             raise ConfigError(f"Unknown key {sorted(unknown)[0]!r} in [providers.{name}] of {path}")
         if "options" in table and not isinstance(table["options"], dict):
             raise ConfigError(f"[providers.{name}].options in {path} must be a table")
+        _check_provider_types(name, table, path)
+
+
+def _check_provider_types(name: str, table: Mapping[str, Any], path: Path) -> None:
+    """A number where a URL or key belongs would fail deep inside a plugin: say it here."""
+    for key in _PROVIDER_TEXT_KEYS & set(table):
+        if not isinstance(table[key], str):
+            raise ConfigError(f"[providers.{name}].{key} in {path} must be a string")
+    if "enabled" in table and not isinstance(table["enabled"], bool):
+        raise ConfigError(f"[providers.{name}].enabled in {path} must be true or false")
+    if "cache_ttl" in table:
+        parse_duration(table["cache_ttl"], f"cache_ttl of {name}")
