@@ -177,6 +177,9 @@ class _Run:
                 self._reap_stale_runs(engine)
             try:
                 results = self._sync_all(engine, selected, last)
+            except Exception:
+                self._close_run(engine, status="failed", exit_code=1)
+                raise
             except BaseException:
                 self._close_run(engine, status="aborted", exit_code=130)
                 raise

@@ -1,8 +1,15 @@
-"""The fetch step: ask the owning plugin for a provider's live list, failures made human."""
+"""The fetch step: ask the owning plugin for a provider's live list, failures made human.
+
+What a plugin returns is the provider's answer, and a hostile or careless provider can
+repeat the key it was sent (in a description, a name): the key is blanked out of every
+record here, before anything is diffed, stored or printed.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import httpx
 
@@ -11,6 +18,9 @@ from aisync.http import provider_error
 from aisync.plugins import Plugins
 from aisync.records import ModelRecord, Provider
 from aisync.settings import Settings
+
+#: What a key is replaced with wherever a provider repeats it.
+REDACTED = "***"
 
 
 def fetch_models(
@@ -24,10 +34,44 @@ def fetch_models(
         raise
     except httpx.HTTPError as exc:
         raise provider_error(exc, settings.timeout) from exc
+    except httpx.InvalidURL as exc:
+        raise ProviderError(f"Invalid URL: {exc}") from exc
     except Exception as exc:
         raise ProviderError(f"Plugin error: {type(exc).__name__}: {exc}") from exc
     if records is None:
         raise ProviderError(f"No plugin fetches models for provider type '{provider.type}'")
     if isinstance(records, str | bytes) or not isinstance(records, Sequence):
         raise ProviderError(f"Plugin returned {type(records).__name__}, not a list of models")
-    return records
+    return without_key(records, provider.api_key)
+
+
+def without_key(records: Sequence[Any], key: str | None) -> Sequence[Any]:
+    """The records with every string that holds `key` redacted; others are left to normalize.
+
+    Keys shorter than 4 characters (`api_key = "x"` for a local server) are not secrets
+    worth hiding and would mangle ordinary words.
+    """
+    if not key or len(key) < 4:
+        return records
+    return [
+        _redacted(record, key) if isinstance(record, ModelRecord) else record for record in records
+    ]
+
+
+def _redacted(record: ModelRecord, key: str) -> ModelRecord:
+    return dataclasses.replace(
+        record,
+        model_id=_scrub(record.model_id, key),
+        display_name=_scrub(record.display_name, key),
+        raw=_scrub(record.raw, key),
+    )
+
+
+def _scrub(value: Any, key: str) -> Any:
+    if isinstance(value, str):
+        return value.replace(key, REDACTED)
+    if isinstance(value, Mapping):
+        return {_scrub(k, key): _scrub(v, key) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_scrub(item, key) for item in value)
+    return value

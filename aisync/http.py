@@ -52,6 +52,7 @@ def build_client(
     `timeout` applies to connect, read, write and pool waits alike, so `--timeout 5` means a
     silent server is given up on after 5 seconds. Retries wait as `Retry-After` says, but
     never longer than `retry_wait_cap`: a provider asking for more is reported at once.
+    Without `Retry-After` the wait doubles from half a second, up to `retry_wait_cap`.
     A response body larger than `max_response_bytes` fails the request.
     """
     inner = transport or httpx.HTTPTransport()
@@ -101,8 +102,8 @@ class RetryTransport(httpx.BaseTransport):
                 return response
             wait = retry_after_seconds(response)
             if wait is None:
-                wait = self._backoff * 2**attempt
-            if wait > self._wait_cap:
+                wait = min(self._backoff * 2**attempt, self._wait_cap)
+            elif wait > self._wait_cap:
                 return response
             response.close()
             self._sleep(wait)
@@ -259,6 +260,8 @@ def provider_error(exc: httpx.HTTPError, timeout: float) -> ProviderError:
         return RequestTimeout(timeout)
     if isinstance(exc, httpx.ConnectError):
         return ConnectionFailed(_host(exc))
+    if isinstance(exc, httpx.UnsupportedProtocol):
+        return ProviderError(f"Unsupported URL {exc.request.url} (use http:// or https://)")
     if isinstance(exc, httpx.TooManyRedirects):
         return BadResponse(f"Too many redirects (more than {MAX_REDIRECTS})")
     if isinstance(exc, httpx.DecodingError):

@@ -8,6 +8,7 @@ so two `Settings` in one process never leak into each other.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -30,24 +31,21 @@ _TOP_LEVEL_KEYS = {
     "concurrency",
     "retries",
     "lock_timeout",
+    "retry_wait_cap",
     "providers",
     "enrich",
 }
 DEFAULT_RETRIES = 2
-_ENV_KEYS = (
-    "database_url",
-    "env",
-    "cache_ttl",
-    "timeout",
-    "concurrency",
-    "retries",
-    "lock_timeout",
-)
+DEFAULT_RETRY_WAIT_CAP = 10.0
+#: The top-level settings an `AISYNC_<KEY>` environment variable can set (`enrich` has its own).
+_ENV_KEYS = tuple(sorted(_TOP_LEVEL_KEYS - {"providers", "enrich"}))
 #: The enrichment sources used when nothing is configured, in precedence order.
 DEFAULT_ENRICH_SOURCES = ("models.dev", "litellm")
 DEFAULT_ENRICH_CACHE_TTL = 24 * 3600.0
 _ENRICH_KEYS = {"sources", "cache_ttl"}
 _PROVIDER_KEYS = {"type", "api_key", "api_key_env", "base_url", "enabled", "cache_ttl", "options"}
+_TEXT_KEYS = {"database_url", "env"}
+_PROVIDER_TEXT_KEYS = {"type", "api_key", "api_key_env", "base_url"}
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _TRUE = {"1", "true", "yes", "on"}
@@ -80,7 +78,9 @@ class Settings:
     concurrency: int = DEFAULT_CONCURRENCY
     #: How often a 429 or 5xx answer is retried before the provider counts as failed.
     max_retries: int = DEFAULT_RETRIES
-    retry_wait_cap: float = 10.0
+    #: The longest wait between retries; a provider asking (`Retry-After`) for longer fails
+    #: at once rather than hold the run.
+    retry_wait_cap: float = DEFAULT_RETRY_WAIT_CAP
     #: How long a run waits for a provider another run is syncing before skipping it.
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT
     config_path: Path | None = None
@@ -244,10 +244,13 @@ def load_settings(
         env=str(values.get("env", "production")).strip().lower(),
         cache_ttl=parse_duration(values.get("cache_ttl", DEFAULT_CACHE_TTL), "cache TTL"),
         timeout=_positive(values.get("timeout", DEFAULT_TIMEOUT), "timeout"),
-        concurrency=int(_positive(values.get("concurrency", DEFAULT_CONCURRENCY), "concurrency")),
+        concurrency=_count(values.get("concurrency", DEFAULT_CONCURRENCY), "concurrency", 1),
         max_retries=_count(values.get("retries", DEFAULT_RETRIES), "retries"),
         lock_timeout=parse_duration(
             values.get("lock_timeout", DEFAULT_LOCK_TIMEOUT), "lock timeout"
+        ),
+        retry_wait_cap=parse_duration(
+            values.get("retry_wait_cap", DEFAULT_RETRY_WAIT_CAP), "retry wait cap"
         ),
         config_path=path if data or explicit else None,
         provider_tables=data.get("providers", {}),
@@ -259,22 +262,25 @@ def load_settings(
 
 
 def _positive(value: object, what: str) -> float:
+    """A finite number above zero: `nan` or `inf` would mean "never time out"."""
     try:
         number = float(str(value))
     except ValueError:
-        raise ConfigError(f"Invalid {what}: {value!r} (expected a positive number)") from None
-    if number <= 0:
+        number = math.nan
+    if not (math.isfinite(number) and number > 0):
         raise ConfigError(f"Invalid {what}: {value!r} (expected a positive number)")
     return number
 
 
-def _count(value: object, what: str) -> int:
+def _count(value: object, what: str, minimum: int = 0) -> int:
+    """A whole number of at least `minimum`: `concurrency = 0.5` must not become 0 workers."""
     try:
         number = int(str(value))
     except ValueError:
-        raise ConfigError(f"Invalid {what}: {value!r} (expected a whole number)") from None
-    if number < 0:
-        raise ConfigError(f"Invalid {what}: {value!r} (expected a whole number)")
+        number = minimum - 1
+    if number < minimum:
+        expected = "a whole number" if minimum == 0 else f"a whole number of at least {minimum}"
+        raise ConfigError(f"Invalid {what}: {value!r} (expected {expected})")
     return number
 
 
@@ -298,6 +304,8 @@ def _read_config(path: Path, explicit: bool) -> dict[str, Any]:
         raise ConfigError(f"Cannot read config file {path}: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"Invalid TOML in {path}: {exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"Invalid TOML in {path}: not UTF-8 text") from None
     _check_keys(data, path)
     return data
 
@@ -306,6 +314,9 @@ def _check_keys(data: Mapping[str, Any], path: Path) -> None:
     unknown = set(data) - _TOP_LEVEL_KEYS
     if unknown:
         raise ConfigError(f"Unknown setting {sorted(unknown)[0]!r} in {path}")
+    for key in _TEXT_KEYS & set(data):
+        if not isinstance(data[key], str):
+            raise ConfigError(f"'{key}' in {path} must be a string")
     providers = data.get("providers", {})
     if not isinstance(providers, dict):
         raise ConfigError(f"'providers' in {path} must be a table of [providers.NAME] tables")
@@ -317,7 +328,19 @@ def _check_keys(data: Mapping[str, Any], path: Path) -> None:
             raise ConfigError(f"Unknown key {sorted(unknown)[0]!r} in [providers.{name}] of {path}")
         if "options" in table and not isinstance(table["options"], dict):
             raise ConfigError(f"[providers.{name}].options in {path} must be a table")
+        _check_provider_types(name, table, path)
     _check_enrich(data.get("enrich", {}), path)
+
+
+def _check_provider_types(name: str, table: Mapping[str, Any], path: Path) -> None:
+    """A number where a URL or key belongs would fail deep inside a plugin: say it here."""
+    for key in _PROVIDER_TEXT_KEYS & set(table):
+        if not isinstance(table[key], str):
+            raise ConfigError(f"[providers.{name}].{key} in {path} must be a string")
+    if "enabled" in table and not isinstance(table["enabled"], bool):
+        raise ConfigError(f"[providers.{name}].enabled in {path} must be true or false")
+    if "cache_ttl" in table:
+        parse_duration(table["cache_ttl"], f"cache_ttl of {name}")
 
 
 def _check_enrich(enrich: object, path: Path) -> None:

@@ -23,6 +23,9 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     raw: bytes | None = None
+    #: Send the body without Content-Length, in pieces, ended by closing the connection:
+    #: a server that never says how big its answer will be.
+    stream: bool = False
 
     def payload(self) -> bytes:
         if self.raw is not None:
@@ -68,14 +71,16 @@ class FakeServer:
                 if reply.delay:
                     time.sleep(reply.delay)
                 payload = reply.payload()
+                headers = {"Content-Type": "application/json", **reply.headers}
+                if not reply.stream:
+                    headers["Content-Length"] = str(len(payload))
                 try:
                     self.send_response(reply.status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(payload)))
-                    for name, value in reply.headers.items():
+                    for name, value in headers.items():
                         self.send_header(name, value)
                     self.end_headers()
-                    self.wfile.write(payload)
+                    for start in range(0, len(payload), 1 << 16):
+                        self.wfile.write(payload[start : start + (1 << 16)])
                 except (BrokenPipeError, ConnectionResetError):
                     pass
 

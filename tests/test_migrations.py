@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from click.testing import CliRunner
-from sqlalchemy import inspect
+from sqlalchemy import Engine, inspect, text
 
 from aisync.cli import cli
 from aisync.db.connect import open_engine
@@ -33,11 +35,30 @@ def test_upgrade_downgrade_and_no_drift(database_url: str) -> None:
     inspector = inspect(engine)
     assert set(inspector.get_table_names()) >= TABLES
     assert {"current_models", "model_changes"} <= set(inspector.get_view_names())
-    with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
-        assert compare_metadata(context, Base.metadata) == []
+    assert drift(engine) == []
     downgrade(engine, "base")
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+    engine.dispose()
+
+
+def drift(engine: Engine) -> list[Any]:
+    """What `alembic check` would report: the models against the migrated schema, types and
+    server defaults included."""
+    with engine.connect() as connection:
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "compare_server_default": True}
+        )
+        return list(compare_metadata(context, Base.metadata))
+
+
+def test_drift_check_sees_a_missing_index(database_url: str) -> None:
+    """The comparison is live: a schema that lost an index is reported."""
+    engine = open_engine(database_url)
+    ensure_schema(engine)
+    on_table = " ON model_events" if engine.dialect.name == "mysql" else ""
+    with engine.begin() as connection:
+        connection.execute(text(f"DROP INDEX ix_model_events_changed_at{on_table}"))
+    assert [change[0] for change in drift(engine)] == ["add_index"]
     engine.dispose()
 
 

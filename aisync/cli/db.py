@@ -34,14 +34,12 @@ def downgrade(revision: str, database_url: str | None, config_path: str | None) 
 def current(database_url: str | None, config_path: str | None) -> int:
     """Print the database's schema revision and the newest one this aisync knows."""
     from aisync.db.connect import masked_url, open_engine
-    from aisync.db.migrate import HEAD_REVISION, current_revision
+    from aisync.db.migrate import HEAD_REVISION, stored_revision
 
     output = Output()
     try:
         settings = settings_from(config_path, database_url=database_url)
-        engine = open_engine(settings.database_url)
-        with engine.connect() as connection:
-            revision = current_revision(connection)
+        revision = stored_revision(open_engine(settings.database_url))
     except AisyncError as exc:
         output.error(str(exc))
         return 1

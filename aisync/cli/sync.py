@@ -85,6 +85,8 @@ def sync_models(
     output = Output(quiet=quiet or as_json, verbose=verbose)
     if verbose >= 2:
         logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
+        # httpcore's wire trace prints raw response headers, where a server may echo a key.
+        logging.getLogger("httpcore").setLevel(logging.INFO)
     try:
         from aisync.engine import Syncer
 

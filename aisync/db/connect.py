@@ -11,6 +11,10 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from aisync.errors import DatabaseError
 
+#: The extra that installs each server backend's driver.
+_EXTRAS = {"postgresql": "postgresql", "mysql": "mysql", "mariadb": "mysql"}
+_SUPPORTED = "SQLite, PostgreSQL (postgresql+psycopg://) and MariaDB/MySQL (mysql+pymysql://)"
+
 
 def masked_url(url: str) -> str:
     """The URL with its password replaced by `***`, for messages and output."""
@@ -50,9 +54,10 @@ def open_engine(url: str, *, create: bool = True) -> Engine:
     try:
         engine = create_engine(parsed, **kwargs)
     except ImportError as exc:
+        extra = _EXTRAS.get(parsed.get_backend_name())
+        hint = f"install aisync[{extra}]" if extra else "aisync supports " + _SUPPORTED
         raise DatabaseError(
-            f"The driver for {parsed.drivername} is not installed ({exc.name}): "
-            "install aisync[postgresql] or aisync[mysql]"
+            f"The driver for {parsed.drivername} is not installed ({exc.name}): {hint}"
         ) from None
     except ArgumentError:
         raise DatabaseError(f"Unsupported database URL: {masked_url(url)}") from None

@@ -31,13 +31,26 @@ def current_revision(connection: Connection) -> str | None:
     return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
-def ensure_schema(engine: Engine) -> None:
-    """Migrate an empty or older database to head; refuse one newer than this code."""
+def stored_revision(engine: Engine) -> str | None:
+    """The database's revision; a database that cannot be reached is a `DatabaseError`."""
+    with connect(engine) as connection:
+        try:
+            return current_revision(connection)
+        except SQLAlchemyError as exc:
+            raise DatabaseError(f"Cannot read the database: {describe(exc)}") from None
+
+
+def connect(engine: Engine) -> Connection:
+    """A connection, or a `DatabaseError` saying why the database cannot be reached."""
     try:
-        with engine.connect() as connection:
-            revision = current_revision(connection)
+        return engine.connect()
     except SQLAlchemyError as exc:
         raise DatabaseError(f"Cannot open the database: {describe(exc)}") from None
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Migrate an empty or older database to head; refuse one newer than this code."""
+    revision = stored_revision(engine)
     if revision == HEAD_REVISION:
         return
     if revision is not None and revision not in _KNOWN_REVISIONS:
@@ -69,16 +82,17 @@ def _run(engine: Engine, direction: str, revision: str) -> None:
 
     locks = locks_for(engine)
     try:
-        lock = acquire(locks, "schema", MIGRATION_LOCK_TIMEOUT)
-        if lock is None:
-            raise DatabaseError("Another aisync process is migrating the database; try again")
-        try:
-            with engine.begin() as connection:
-                config = alembic_config()
-                config.attributes["connection"] = connection
-                getattr(command, direction)(config, revision)
-        finally:
-            lock.release()
+        with connect(engine) as connection:
+            lock = acquire(locks, "schema", MIGRATION_LOCK_TIMEOUT)
+            if lock is None:
+                raise DatabaseError("Another aisync process is migrating the database; try again")
+            try:
+                with connection.begin():
+                    config = alembic_config()
+                    config.attributes["connection"] = connection
+                    getattr(command, direction)(config, revision)
+            finally:
+                lock.release()
     except CommandError as exc:
         raise DatabaseError(f"Migration failed: {exc}") from None
     except SQLAlchemyError as exc:
