@@ -29,6 +29,7 @@ from aisync.fetch import fetch_models
 from aisync.http import build_client
 from aisync.normalize import normalize
 from aisync.plugins import Plugins, get_plugin_manager
+from aisync.progress import PagesFetched, page_counter
 from aisync.records import ModelRecord, Provider
 from aisync.report import ProviderResult, SyncReport
 from aisync.settings import Settings, load_settings
@@ -91,7 +92,7 @@ class Syncer:
         dry_run: bool = False,
         timeout: float | None = None,
         allow_removals: bool = False,
-        progress: Callable[[ProviderResult], None] | None = None,
+        progress: Callable[[ProviderResult | PagesFetched], None] | None = None,
     ) -> SyncReport:
         """Sync the selected providers (default: every available one) and report.
 
@@ -102,7 +103,8 @@ class Syncer:
         :param timeout: seconds before a silent provider is given up (default: settings).
         :param allow_removals: accept a listing that is empty or removes more than half of
             a provider's models; without it such a listing fails the provider, nothing changed.
-        :param progress: called with each provider's result as soon as it is known.
+        :param progress: called with each provider's result as soon as it is known, and
+            with `PagesFetched` as pages arrive (from the fetch threads).
         """
         settings = self.settings
         if timeout is not None:
@@ -134,7 +136,7 @@ class _Run:
         dry_run: bool,
         requested: Sequence[str] | None,
         allow_removals: bool,
-        progress: Callable[[ProviderResult], None] | None,
+        progress: Callable[[ProviderResult | PagesFetched], None] | None,
     ) -> None:
         self.allow_removals = allow_removals
         self.syncer = syncer
@@ -243,6 +245,8 @@ class _Run:
             retry_wait_cap=settings.retry_wait_cap,
             transport=self.syncer._transport,
         ) as client:
+            if self.progress is not None:
+                client.event_hooks["response"].append(page_counter(self.progress))
             gate = threading.BoundedSemaphore(settings.concurrency)
             started = {p.name: self._start_fetch(gate, p, client) for p in due}
             for provider in due:
