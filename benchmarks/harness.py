@@ -151,13 +151,13 @@ def header(title: str, detail: str) -> None:
 
 def report(goals: Sequence[Goal]) -> int:
     """Print the goal table and return the exit code: 1 when any goal is missed."""
-    print(f"  {'measurement':<44} {'median':>10} {'floor':>9} {'ratio':>7} {'goal':>11}  result")
+    print(f"  {'measurement':<56} {'median':>10} {'floor':>9} {'ratio':>7} {'goal':>11}  result")
     for goal in goals:
         floor = "" if goal.floor is None else _value(goal.floor, goal.unit)
         ratio = "" if goal.ratio is None else f"{goal.ratio:.2f}x"
         result = "ok" if goal.met else "MISSED"
         print(
-            f"  {goal.name:<44} {_value(goal.median, goal.unit):>10} {floor:>9} {ratio:>7} "
+            f"  {goal.name:<56} {_value(goal.median, goal.unit):>10} {floor:>9} {ratio:>7} "
             f"{goal.wanted():>11}  {result}"
         )
     sys.stdout.flush()
