@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from aisync.records import ModelRecord
 
@@ -30,9 +30,12 @@ _ENRICHMENT_ONLY = (
 )
 
 
-@dataclass(frozen=True)
-class StoredModel:
-    """What the database holds about one model of a provider."""
+class StoredModel(NamedTuple):
+    """What the database holds about one model of a provider.
+
+    A named tuple rather than a dataclass: a re-sync builds one per stored model (100,000
+    for a big catalog), and a tuple is built several times faster.
+    """
 
     pk: int
     model_id: str

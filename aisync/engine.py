@@ -33,6 +33,7 @@ from aisync.fetch import fetch_models
 from aisync.http import build_client
 from aisync.normalize import normalize
 from aisync.plugins import Plugins, get_plugin_manager
+from aisync.progress import PagesFetched, page_counter
 from aisync.records import ModelRecord, Provider
 from aisync.report import ProviderResult, SyncReport
 from aisync.settings import Settings, load_settings
@@ -99,7 +100,7 @@ class Syncer:
         timeout: float | None = None,
         allow_removals: bool = False,
         lock_timeout: float | None = None,
-        progress: Callable[[ProviderResult], None] | None = None,
+        progress: Callable[[ProviderResult | PagesFetched], None] | None = None,
     ) -> SyncReport:
         """Sync the selected providers (default: every available one) and report.
 
@@ -112,7 +113,8 @@ class Syncer:
             a provider's models; without it such a listing fails the provider, nothing changed.
         :param lock_timeout: seconds to wait for a provider another run is syncing before
             skipping it as `locked` (default: settings).
-        :param progress: called with each provider's result as soon as it is known.
+        :param progress: called with each provider's result as soon as it is known, and
+            with `PagesFetched` as pages arrive (from the fetch threads).
         """
         settings = self.settings
         if timeout is not None:
@@ -146,7 +148,7 @@ class _Run:
         dry_run: bool,
         requested: Sequence[str] | None,
         allow_removals: bool,
-        progress: Callable[[ProviderResult], None] | None,
+        progress: Callable[[ProviderResult | PagesFetched], None] | None,
     ) -> None:
         self.allow_removals = allow_removals
         self.syncer = syncer
@@ -300,6 +302,8 @@ class _Run:
             transport=self.syncer._transport,
         ) as client:
             self.enrichment = Enrichment(self.syncer.plugins, settings, client)
+            if self.progress is not None:
+                client.event_hooks["response"].append(page_counter(self.progress))
             gate = threading.BoundedSemaphore(settings.concurrency)
             started = {p.name: self._start_fetch(engine, gate, p, client) for p in due}
             try:

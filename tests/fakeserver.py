@@ -1,7 +1,9 @@
 """A fake provider server on 127.0.0.1: real HTTP, answers scripted per path.
 
 Each route is a list of `Reply`s played in order (the last one repeats), so a test can
-script "429 then 200" or "never answer". Requests are recorded for assertions.
+script "429 then 200" or "never answer". A dynamic route is a function of the request's
+path and query instead (pages of a catalog too big to script). Requests are recorded for
+assertions.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -43,6 +45,7 @@ class Recorded:
 class FakeServer:
     def __init__(self) -> None:
         self.routes: dict[str, list[Reply]] = {}
+        self.dynamic: dict[str, Callable[[str], Reply]] = {}
         self.requests: list[Recorded] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -55,7 +58,14 @@ class FakeServer:
     def route(self, path: str, *replies: Reply) -> None:
         self.routes[path] = list(replies)
 
+    def route_dynamic(self, path: str, answer: Callable[[str], Reply]) -> None:
+        """Answer `path` with `answer(full path with query)`, called for every request."""
+        self.dynamic[path] = answer
+
     def _next(self, path: str) -> Reply:
+        answer = self.dynamic.get(path.split("?")[0])
+        if answer is not None:
+            return answer(path)
         replies = self.routes.get(path.split("?")[0])
         if not replies:
             return Reply(404, {"error": {"message": f"no route {path}"}})

@@ -10,10 +10,13 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
-from rich.console import Console
+from rich.console import Console, Group, RenderableType
+from rich.spinner import Spinner
+from rich.text import Text
 
+from aisync.progress import PagesFetched
 from aisync.report import ProviderResult, SyncReport
 
 if TYPE_CHECKING:
@@ -39,25 +42,62 @@ class Output:
         self.err.print(text, style="red", markup=False)
 
     @contextmanager
-    def progress(self, title: str) -> Iterator[Callable[[ProviderResult], None] | None]:
-        """A live spinner naming each provider as it finishes, on a terminal only."""
+    def progress(
+        self, title: str
+    ) -> Iterator[Callable[[ProviderResult | PagesFetched], None] | None]:
+        """A live board on a terminal only: a spinner per provider, its pages, its models."""
         if self.quiet or not self.out.is_terminal:
             yield None
             return
-        done: list[str] = []
-        with self.out.status(title) as status:
+        from rich.live import Live
 
-            def update(result: ProviderResult) -> None:
-                mark = {"synced": "✓", "skipped": "⏭", "failed": "❌"}[result.status]
-                done.append(f"{result.provider} {mark}")
-                status.update(f"{title} {', '.join(done)}")
-
-            yield update
+        board = _Board(title)
+        with Live(board, console=self.out, refresh_per_second=8, transient=True):
+            yield board.update
 
     def note(self, text: str) -> None:
         """Diagnostics shown with -v only."""
         if self.verbose and not self.quiet:
             self.err.print(text, style="yellow", markup=False)
+
+
+class _Board:
+    """What the live display shows: one line per provider heard from, updated from threads."""
+
+    MARKS: ClassVar[dict[str, str]] = {"synced": "✓", "skipped": "⏭", "failed": "❌"}
+
+    def __init__(self, title: str) -> None:
+        self.title = title
+        self.pages: dict[str, int] = {}
+        self.done: dict[str, ProviderResult] = {}
+        self._spinners: dict[str, Spinner] = {}
+
+    def update(self, event: ProviderResult | PagesFetched) -> None:
+        if isinstance(event, PagesFetched):
+            self.pages[event.provider] = event.pages
+        else:
+            self.done[event.provider] = event
+
+    def __rich__(self) -> RenderableType:
+        lines: list[RenderableType] = [Text(self.title, style="bold")]
+        for provider in sorted(set(self.pages) | set(self.done)):
+            lines.append(self._line(provider))
+        models = sum(result.models_found or 0 for result in self.done.values())
+        lines.append(Text(f"{plural(models, 'model')} so far", style="dim"))
+        return Group(*lines)
+
+    def _line(self, provider: str) -> RenderableType:
+        pages = self.pages.get(provider, 0)
+        fetched = f"{plural(pages, 'page')} fetched" if pages else ""
+        result = self.done.get(provider)
+        if result is None:
+            spinner = self._spinners.setdefault(provider, Spinner("dots"))
+            spinner.update(text=f"{provider}  {fetched}")
+            return spinner
+        found = ""
+        if result.status == "synced":
+            found = f", {plural(result.models_found or 0, 'model')}"
+        return Text(f"{self.MARKS[result.status]} {provider}  {fetched}{found}".rstrip())
 
 
 def ago(when: datetime | None, now: datetime | None = None) -> str:

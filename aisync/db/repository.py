@@ -113,7 +113,11 @@ def last_successful_syncs(connection: Connection, providers: Iterable[str]) -> d
 
 
 def stored_models(connection: Connection, provider: str) -> dict[str, StoredModel]:
-    """Every model the provider ever listed, with its latest version and hash."""
+    """Every model the provider ever listed, with its latest version and hash.
+
+    One query whatever the catalog's size; rows become `StoredModel`s straight from their
+    columns (no datetime conversion), since a re-sync of a big catalog reads every one.
+    """
     latest = (
         select(versions.c.model, func.max(versions.c.version).label("version"))
         .join(models, models.c.id == versions.c.model)
@@ -125,9 +129,9 @@ def stored_models(connection: Connection, provider: str) -> dict[str, StoredMode
         select(
             models.c.id,
             models.c.model_id,
-            models.c.removed_at,
             latest.c.version,
             versions.c.content_hash,
+            models.c.removed_at.is_not(None),
         )
         .join(latest, latest.c.model == models.c.id)
         .join(
@@ -136,16 +140,7 @@ def stored_models(connection: Connection, provider: str) -> dict[str, StoredMode
         )
         .where(models.c.provider == provider)
     )
-    return {
-        row.model_id: StoredModel(
-            pk=row.id,
-            model_id=row.model_id,
-            version=row.version,
-            content_hash=row.content_hash,
-            removed=row.removed_at is not None,
-        )
-        for row in connection.execute(query)
-    }
+    return {row[1]: StoredModel._make(row) for row in connection.execute(query).all()}
 
 
 def write_listing(
