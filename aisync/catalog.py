@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Row
 from sqlalchemy.exc import SQLAlchemyError
 
-from aisync import queries
+from aisync import provenance, queries
 from aisync.catalog_records import (
     RUN_STATUSES,
     SORT_FIELDS,
@@ -24,6 +24,7 @@ from aisync.catalog_records import (
     CatalogModel,
     Change,
     FieldChange,
+    FieldProvenance,
     ModelEventRecord,
     ModelHistory,
     ModelVersionRecord,
@@ -242,6 +243,15 @@ class Catalog:
             synced_at[key] = row.finished_at
         return [StatsSnapshot(p, run, synced_at[(p, run)], f) for (p, run), f in figures.items()]
 
+    def model_sources(self, provider: str, model_id: str) -> list[FieldProvenance]:
+        """Per enrichable field of the model's latest version: its value, where it came from
+        and what other origins offered that lost; `NotFound` if the model was never seen."""
+        with self._connect() as connection:
+            found = provenance.field_provenance(connection, provider, model_id)
+        if found is None:
+            raise NotFound(f"No model '{model_id}' from provider '{provider}' in the catalog")
+        return found
+
     def export_rows(self, *, provider: str | None = None) -> list[dict[str, Any]]:
         """The current catalog in the documented export shape: one flat dict per model,
         times and dates in ISO 8601, capabilities a list (`aisync.export.EXPORT_FIELDS`)."""
@@ -303,9 +313,16 @@ def parse_since(value: datetime | timedelta | str, now: datetime | None = None) 
 
 
 def field_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[FieldChange, ...]:
-    """Every version field whose value differs, in `VERSION_FIELDS` order."""
+    """Every version field whose value or origin differs, in `VERSION_FIELDS` order.
+
+    A value that moved from a source to the API (or to an override) is a change even when
+    the number is the same: the version records who vouches for it.
+    """
+    old_sources, new_sources = old["field_sources"], new["field_sources"]
     return tuple(
-        FieldChange(name, old[name], new[name]) for name in VERSION_FIELDS if old[name] != new[name]
+        FieldChange(name, old[name], new[name], old_sources.get(name), new_sources.get(name))
+        for name in VERSION_FIELDS
+        if old[name] != new[name] or old_sources.get(name) != new_sources.get(name)
     )
 
 
@@ -322,6 +339,7 @@ def _fields(values: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     """The version fields of a row, typed as `ModelFields` holds them."""
     result = {name: values[prefix + name] for name in VERSION_FIELDS}
     result["capabilities"] = tuple(result["capabilities"] or ())
+    result["field_sources"] = dict(values[prefix + "field_sources"] or {})
     return result
 
 

@@ -2,7 +2,9 @@
 
 `ModelFields` is the one list of what a model version stores: the queries select its
 fields, `aisync export` writes them and `models show` diffs them. A new `model_versions`
-column becomes part of every report by adding it there.
+column becomes part of every report by adding it there. `field_sources` rides along with
+every set of fields (it says where each value came from) but is not itself a field that
+is diffed: a change of origin shows on the field whose origin changed.
 """
 
 from __future__ import annotations
@@ -20,17 +22,32 @@ class ModelFields:
 
     display_name: str | None = None
     context_window: int | None = None
+    #: Kept apart from `context_window`: sources publish one, the other or both.
+    max_input_tokens: int | None = None
     max_output_tokens: int | None = None
-    #: USD per million tokens.
+    #: USD per million tokens, like every price.
     input_price_per_mtok: float | None = None
     output_price_per_mtok: float | None = None
+    cache_read_price_per_mtok: float | None = None
+    cache_write_price_per_mtok: float | None = None
     capabilities: tuple[str, ...] = ()
     release_date: date | None = None
     deprecation_date: date | None = None
+    successor: str | None = None
+    #: As precise as its source: `2024-09` or `2024-09-30`.
+    knowledge_cutoff: str | None = None
+    open_weights: bool | None = None
+    #: Price tiers as a source publishes them (USD per million tokens).
+    pricing: Mapping[str, Any] | None = None
+    #: Field -> where its value came from: `api`, `models.dev`, `litellm`, `override`, or a
+    #: plugin's source. A field that is missing here has no value.
+    field_sources: Mapping[str, str] = field(default_factory=dict)
 
 
-#: The `model_versions` columns every model report carries, in display order.
-VERSION_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(ModelFields))
+#: The `model_versions` columns every model report carries and diffs, in display order.
+VERSION_FIELDS: tuple[str, ...] = tuple(
+    f.name for f in dataclasses.fields(ModelFields) if f.name != "field_sources"
+)
 
 #: What `Catalog.models(sort=...)` accepts (`-field` for descending).
 SORT_FIELDS: tuple[str, ...] = (
@@ -38,7 +55,7 @@ SORT_FIELDS: tuple[str, ...] = (
     "model_id",
     "first_seen_at",
     "last_seen_at",
-    *(name for name in VERSION_FIELDS if name != "capabilities"),
+    *(name for name in VERSION_FIELDS if name not in ("capabilities", "pricing")),
 )
 
 #: The `sync_runs.status` values.
@@ -62,11 +79,30 @@ class CatalogModel(ModelFields):
 
 @dataclass(frozen=True)
 class FieldChange:
-    """One field that differs between two versions of a model."""
+    """One field that differs between two versions of a model, in value or in origin."""
 
     field: str
     old: Any
     new: Any
+    #: Where each value came from (`api`, `models.dev`, `override`, ...); None for no value.
+    old_source: str | None = None
+    new_source: str | None = None
+
+
+@dataclass(frozen=True)
+class FieldProvenance:
+    """One field of a model's latest version, where its value came from and who disagreed.
+
+    `value` and `source` are both None when nothing (API, source or override) knows the
+    field, which is how a reader tells "unknown" from "zero".
+    """
+
+    field: str
+    value: Any
+    source: str | None
+    #: origin -> the value it offered that lost to `value` (a source the API overrules,
+    #: the API under an override).
+    others: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True)

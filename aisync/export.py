@@ -1,9 +1,10 @@
 """The export step: the current catalog in a stable, documented shape other tools can load.
 
 One flat object per model with the keys of `EXPORT_FIELDS`: times in ISO 8601 UTC, dates
-as `YYYY-MM-DD`, prices in USD per million tokens, `capabilities` a list. JSON is one
-UTF-8 array with sorted keys, JSON Lines one such object per line, and CSV has a header
-row in `EXPORT_FIELDS` order, `;` between capabilities and an empty cell for no value.
+as `YYYY-MM-DD`, prices in USD per million tokens, `capabilities` a list, `pricing` and
+`field_sources` objects. JSON is one UTF-8 array with sorted keys, JSON Lines one such
+object per line, and CSV has a header row in `EXPORT_FIELDS` order, `;` between
+capabilities, objects as compact JSON, `true`/`false`, and an empty cell for no value.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ EXPORT_FIELDS: tuple[str, ...] = (
     "provider",
     "model_id",
     *VERSION_FIELDS,
+    "field_sources",
     "version",
     "first_seen_at",
     "last_seen_at",
@@ -58,6 +60,10 @@ def _csv(rows: Sequence[Mapping[str, Any]]) -> str:
 def _cell(value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, list):
         return ";".join(map(str, value))
+    if isinstance(value, dict):
+        return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return str(value)

@@ -3,51 +3,51 @@
 For one model: per field its value, its origin (`api`, `models.dev`, `litellm`,
 `override`, a plugin's source) and what other origins offered instead. A field no source
 matched has no value and no origin, which is how a reader tells "unknown" from "zero".
+`Catalog.model_sources` asks the same question of a catalog URL.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
-from aisync.db import repository
-from aisync.enrich import encode
+from aisync import queries
+from aisync.catalog_records import FieldProvenance
+from aisync.enrich import decode
 from aisync.records import ENRICHABLE_FIELDS
-
-
-@dataclass(frozen=True)
-class FieldProvenance:
-    field: str
-    value: Any
-    #: None when nothing (API, source or override) gave the field a value.
-    source: str | None
-    #: origin -> the value it offered that lost to `value` (a source the API overrules).
-    others: Mapping[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "field": self.field,
-            "value": encode(self.field, self.value),
-            "source": self.source,
-            "others": {k: encode(self.field, v) for k, v in self.others.items()},
-        }
 
 
 def model_sources(engine: Engine, provider: str, model_id: str) -> list[FieldProvenance] | None:
     """Every enrichable field of the model's latest version, or None for an unknown model."""
     with engine.connect() as connection:
-        latest = repository.model_provenance(connection, provider, model_id)
-    if latest is None:
+        return field_provenance(connection, provider, model_id)
+
+
+def field_provenance(
+    connection: Connection, provider: str, model_id: str
+) -> list[FieldProvenance] | None:
+    """`model_sources` inside the caller's connection."""
+    row = queries.model_provenance(connection, provider, model_id)
+    if row is None:
         return None
+    values = row._mapping
+    sources: Mapping[str, str] = values["field_sources"] or {}
+    disagreements: Mapping[str, Any] = values["disagreements"] or {}
     return [
         FieldProvenance(
             name,
-            latest.values.get(name),
-            latest.sources.get(name),
-            dict(latest.disagreements.get(name, {})),
+            decode(name, values[name]),
+            sources.get(name),
+            _offers(name, disagreements.get(name)),
         )
         for name in ENRICHABLE_FIELDS
     ]
+
+
+def _offers(name: str, offers: Any) -> dict[str, Any]:
+    """What each losing origin offered, typed like the field (dates back from JSON text)."""
+    if not isinstance(offers, Mapping):
+        return {}
+    return {origin: decode(name, value) for origin, value in offers.items()}

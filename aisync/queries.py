@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -27,6 +28,7 @@ from sqlalchemy import (
 
 from aisync.catalog_records import VERSION_FIELDS
 from aisync.db.models import Model, ModelEvent, ModelVersion, ProviderStat, ProviderSync, SyncRun
+from aisync.records import ENRICHABLE_FIELDS
 
 runs = SyncRun.__table__
 provider_syncs = ProviderSync.__table__
@@ -56,24 +58,17 @@ def catalog_models(
     """Each model with its latest version: the rows of the view `current_models`, plus the
     removed models when asked. `capability` is a word of `CAPABILITIES`; `search` matches
     the id or display name, ignoring case."""
-    latest = _latest_versions().subquery("latest")
-    query = (
-        select(
-            models.c.id.label("pk"),
-            models.c.provider,
-            models.c.model_id,
-            models.c.first_seen_at,
-            models.c.last_seen_at,
-            models.c.removed_at,
-            versions.c.version,
-            versions.c.created_at.label("version_created_at"),
-            *(versions.c[name] for name in VERSION_FIELDS),
-        )
-        .join(latest, latest.c.model == models.c.id)
-        .join(
-            versions,
-            and_(versions.c.model == latest.c.model, versions.c.version == latest.c.version),
-        )
+    query = _with_latest_version(
+        models.c.id.label("pk"),
+        models.c.provider,
+        models.c.model_id,
+        models.c.first_seen_at,
+        models.c.last_seen_at,
+        models.c.removed_at,
+        versions.c.version,
+        versions.c.created_at.label("version_created_at"),
+        *(versions.c[name] for name in VERSION_FIELDS),
+        versions.c.field_sources,
     )
     if not include_removed:
         query = query.where(models.c.removed_at.is_(None))
@@ -94,6 +89,33 @@ def catalog_models(
     order = column.desc() if descending else column.asc()
     query = query.order_by(_nulls_last(column), order, models.c.provider, models.c.model_id)
     return connection.execute(query).all()
+
+
+def model_provenance(
+    connection: Connection, provider: str, model_id: str
+) -> Row[tuple[object, ...]] | None:
+    """The latest version of one model (listed or removed) with its enrichable fields,
+    their origins (`field_sources`) and what other origins offered (`disagreements`)."""
+    query = _with_latest_version(
+        *(versions.c[name] for name in ENRICHABLE_FIELDS),
+        versions.c.field_sources,
+        versions.c.disagreements,
+    ).where(models.c.provider == provider, models.c.model_id == model_id)
+    return connection.execute(query).first()
+
+
+def _with_latest_version(*columns: ColumnElement[Any]) -> Select[Any]:
+    """`columns` of each model joined to its latest version."""
+    latest = _latest_versions().subquery("latest")
+    return (
+        select(*columns)
+        .select_from(models)
+        .join(latest, latest.c.model == models.c.id)
+        .join(
+            versions,
+            and_(versions.c.model == latest.c.model, versions.c.version == latest.c.version),
+        )
+    )
 
 
 def has_capability(capability: str) -> ColumnElement[bool]:
@@ -118,6 +140,7 @@ def model_versions(connection: Connection, model_pk: int) -> Sequence[Row[tuple[
             versions.c.run_id,
             versions.c.created_at,
             *(versions.c[name] for name in VERSION_FIELDS),
+            versions.c.field_sources,
         )
         .where(versions.c.model == model_pk)
         .order_by(versions.c.version)
@@ -158,8 +181,8 @@ def changes(
             models.c.model_id,
             events.c.change,
             events.c.version,
-            *(new.c[name].label(f"new_{name}") for name in VERSION_FIELDS),
-            *(old.c[name].label(f"old_{name}") for name in VERSION_FIELDS),
+            *(new.c[name].label(f"new_{name}") for name in (*VERSION_FIELDS, "field_sources")),
+            *(old.c[name].label(f"old_{name}") for name in (*VERSION_FIELDS, "field_sources")),
         )
         .join(models, models.c.id == events.c.model)
         .outerjoin(

@@ -116,11 +116,17 @@ def test_models_show_history_and_diffs(env: dict[str, str]) -> None:
     ] == versions
     assert history["versions"][0]["changes"] == []
     assert history["versions"][1]["changes"] == [
-        {"field": "input_price_per_mtok", "old": 1.0, "new": 2.0}
+        {
+            "field": "input_price_per_mtok",
+            "old": 1.0,
+            "new": 2.0,
+            "old_source": "api",
+            "new_source": "api",
+        }
     ]
     assert [e["change"] for e in history["events"]] == ["added", "changed"]
     text_output = run(env, "models", "show", "mock/alpha").stdout
-    assert "Input price per mtok:  2\n" in text_output
+    assert re.search(r"^Input price per mtok: +2$", text_output, re.MULTILINE)
     assert "input_price_per_mtok: 1 -> 2" in text_output
     beta = json.loads(run(env, "models", "show", "mock/beta", "--json").stdout)
     assert [e["change"] for e in beta["events"]] == ["added", "removed", "added"]
@@ -168,7 +174,15 @@ def test_changes_newest_first_with_fields(env: dict[str, str]) -> None:
         (c["run_id"], c["provider"], c["model_id"], c["change"], c["version"]) for c in listed
     ] == expected
     [eu] = [c for c in listed if c["model_id"] == "eu-one" and c["change"] == "changed"]
-    assert eu["fields"] == [{"field": "context_window", "old": 1000, "new": 2000}]
+    assert eu["fields"] == [
+        {
+            "field": "context_window",
+            "old": 1000,
+            "new": 2000,
+            "old_source": "api",
+            "new_source": "api",
+        }
+    ]
     rows = table(run(env, "changes", "--run", "2").stdout)
     assert {(r[1], r[2], r[3]) for r in rows} == {
         (p, m, c) for run_id, p, m, c, _ in expected if run_id == 2

@@ -131,13 +131,21 @@ def models(
 
 @models.command("show")
 @click.argument("model", metavar="PROVIDER/MODEL_ID")
+@click.option(
+    "--sources", is_flag=True, help="Per field: its value, its origin, what other origins offered."
+)
 @json_option
 @common_options
-def show_model(model: str, as_json: bool, database_url: str | None, config_path: str | None) -> int:
+def show_model(
+    model: str, sources: bool, as_json: bool, database_url: str | None, config_path: str | None
+) -> int:
     """One model: its latest fields, every version with what changed, and its events."""
     provider, slash, model_id = model.partition("/")
     if not (provider and slash and model_id):
         raise click.BadParameter(f"{model!r} is not PROVIDER/MODEL_ID", param_hint="MODEL")
+    if sources:
+        found = ask(database_url, config_path, lambda c: c.model_sources(provider, model_id))
+        return show(found, as_json, "", partial(catalog_render.render_sources, found))
     history = ask(database_url, config_path, lambda c: c.model_history(provider, model_id))
     return show(history, as_json, "", partial(catalog_render.render_history, history))
 

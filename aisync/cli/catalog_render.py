@@ -9,6 +9,7 @@ from aisync.catalog_records import (
     CatalogModel,
     Change,
     FieldChange,
+    FieldProvenance,
     ModelHistory,
     ProviderStatus,
     RunRecord,
@@ -16,8 +17,11 @@ from aisync.catalog_records import (
 )
 from aisync.cli.render import Output, number
 from aisync.cli.tables import cell, duration, print_fields, print_table, when
+from aisync.enrich import API
 
 STATUS_MARKS = {"synced": "✓", "skipped": "⏭", "failed": "❌"}
+#: What `models show --sources` says of a field nothing gave a value.
+NO_SOURCE = "no source knows it"
 
 
 def render_providers(providers: Sequence[ProviderStatus], output: Output) -> None:
@@ -74,9 +78,14 @@ def render_models(models: Sequence[CatalogModel], output: Output, *, removed: bo
 
 
 def render_history(history: ModelHistory, output: Output) -> None:
+    """The latest fields (with their origin when it is not the provider's API), the versions
+    with what changed, the events."""
     model = history.model
     fields = [("Provider", model.provider), ("Model", model.model_id)]
-    fields += [(_label(name), cell(getattr(model, name))) for name in VERSION_FIELDS]
+    fields += [
+        (_label(name), _with_origin(getattr(model, name), model.field_sources.get(name)))
+        for name in VERSION_FIELDS
+    ]
     fields += [
         ("Version", str(model.version)),
         ("First seen", when(model.first_seen_at)),
@@ -97,9 +106,47 @@ def render_history(history: ModelHistory, output: Output) -> None:
     print_table(output, ("WHEN", "EVENT", "VERSION", "RUN"), rows)
 
 
+def _with_origin(value: object, source: str | None) -> str:
+    if source is None or source == API:
+        return cell(value)
+    return f"{cell(value)}  ({source})"
+
+
+def render_sources(fields: Sequence[FieldProvenance], output: Output) -> None:
+    """One line per field: value, origin, and the values other origins offered that lost."""
+    rows = [
+        (
+            f.field,
+            cell(f.value),
+            _source(f),
+            "; ".join(f"{origin}: {cell(value)}" for origin, value in f.others.items()) or "-",
+        )
+        for f in fields
+    ]
+    print_table(output, ("FIELD", "VALUE", "SOURCE", "OTHERS OFFERED"), rows)
+
+
+def _source(field: FieldProvenance) -> str:
+    """Versions written before provenance was recorded have values with no origin."""
+    if field.source is not None:
+        return field.source
+    return NO_SOURCE if field.value in (None, ()) else "not recorded"
+
+
 def describe(changes: Sequence[FieldChange]) -> str:
-    """`input_price_per_mtok: 1 -> 2; capabilities: chat -> chat, vision`."""
-    return "; ".join(f"{c.field}: {cell(c.old)} -> {cell(c.new)}" for c in changes)
+    """`input_price_per_mtok: 1 -> 2 (models.dev); context_window: 8 -> 9 (api -> override)`.
+
+    The origin is named when it is not the API, or when it changed.
+    """
+    return "; ".join(f"{c.field}: {cell(c.old)} -> {cell(c.new)}{_origins(c)}" for c in changes)
+
+
+def _origins(change: FieldChange) -> str:
+    old, new = change.old_source, change.new_source
+    if old is not None and new is not None and old != new:
+        return f" ({old} -> {new})"
+    shown = new or old
+    return "" if shown in (None, API) else f" ({shown})"
 
 
 def _label(field: str) -> str:

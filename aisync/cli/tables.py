@@ -7,7 +7,7 @@ work on the output; machines that want every field use `--json`.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -63,6 +63,8 @@ def cell(value: object) -> str:
         return number(value)
     if isinstance(value, tuple | list):
         return ", ".join(map(str, value))
+    if isinstance(value, Mapping):
+        return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(", ", ": "))
     if isinstance(value, datetime):
         return when(value)
     return str(value)

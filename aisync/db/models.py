@@ -69,8 +69,9 @@ class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {
         datetime: UTCDateTime(),
         date: Date(),
-        dict[str, Any]: JSON(),
-        list[str]: JSON(),
+        # None is SQL NULL, not the JSON text `null`: `WHERE pricing IS NULL` must work.
+        dict[str, Any]: JSON(none_as_null=True),
+        list[str]: JSON(none_as_null=True),
         float: Double(),
         str: String(255),
     }
