@@ -529,6 +529,7 @@ class _Run:
             forced=self.force,
             message=message,
             skipped_providers=discovery.skipped,
+            warnings=tuple(self.enrichment.run_warnings() if self.enrichment else ()),
         )
         if message is not None and not self.dry_run:
             engine = self.syncer.engine()

@@ -131,10 +131,10 @@ class Enrichment:
     ) -> list[ModelRecord]:
         """The records with sources' values, carried values and overrides applied.
 
-        :param warnings: the provider's warnings; source problems are added once per run.
+        :param warnings: the provider's warnings: a source plugin that fails on its models.
+            A source that is down or missing is the run's concern (`run_warnings`).
         """
         answers = {name: self._ask(name, provider, records, warnings) for name in self._sources}
-        warnings.extend(self._cache.take_warnings())
         answered = set().union(*(answer for answer in answers.values() if answer))
         enriched = []
         for record in records:
@@ -163,7 +163,8 @@ class Enrichment:
             warnings.append(f"Enrichment source {name} failed: {type(exc).__name__}: {exc}")
             return None
         if answer is None:
-            self._warn_unserved(name, warnings)
+            with self._lock:
+                self._unserved.add(name)
             return None
         if context.unavailable:
             return None
@@ -172,12 +173,16 @@ class Enrichment:
             return None
         return answer
 
-    def _warn_unserved(self, name: str, warnings: list[str]) -> None:
-        with self._lock:
-            if name in self._unserved:
-                return
-            self._unserved.add(name)
-        warnings.append(f"No plugin provides the enrichment source '{name}'")
+    def run_warnings(self) -> list[str]:
+        """What went wrong with the sources themselves this run, one line each: a source
+        that is down (its cached copy used, or none), a source no plugin provides. They
+        concern every provider alike, so the report carries them once, not per provider."""
+        unserved = [
+            f"No plugin provides the enrichment source '{name}'"
+            for name in self._sources
+            if name in self._unserved
+        ]
+        return [*self._cache.take_warnings(), *unserved]
 
 
 def resolve(

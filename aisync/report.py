@@ -80,6 +80,9 @@ class SyncReport:
     #: Set when nothing could be attempted (`No providers available for synchronization.`).
     message: str | None = None
     skipped_providers: tuple[SkippedProvider, ...] = ()
+    #: Problems of the run as a whole, each said once: an enrichment source that is down
+    #: (its cached copy used, or none) or that no plugin provides. Never a failure.
+    warnings: tuple[str, ...] = ()
 
     @property
     def failed(self) -> tuple[ProviderResult, ...]:
@@ -124,6 +127,7 @@ class SyncReport:
             "skipped_plugins": [
                 {"name": s.name, "reason": s.reason} for s in self.skipped_providers
             ],
+            "warnings": list(self.warnings),
         }
 
 

@@ -233,16 +233,28 @@ def test_outage_falls_back_to_the_cached_copy_with_one_warning(
 ) -> None:
     env = enriched_env(sqlite_url, AISYNC_ENRICH_CACHE_TTL="0")
     env.update(
-        source_server(fake_server, Reply(200, MODELS_DEV_BODY), Reply(503, {"error": "down"}))
+        source_server(fake_server, Reply(200, MODELS_DEV_BODY), Reply(500, {"error": "down"}))
     )
+    fake_server.route("/anthropic/v1/models", Reply(200, cassette_body(ANTHROPIC)))
+    env["AISYNC_ANTHROPIC_BASE_URL"] = f"{fake_server.url}/anthropic"
     assert run(["sync-models", "--provider", "openai"], env).exit_code == 0
-    second = run(["sync-models", "--force", "--provider", "openai", "-v", "--timeout", "5"], env)
+    # Two providers, one warning line for the run, on stderr (-v or not).
+    second = run(["sync-models", "--force", "--provider", "openai", "--provider", "anthropic"], env)
     assert second.exit_code == 0
-    warnings = [line for line in second.stdout.splitlines() if "models.dev" in line]
-    assert len(warnings) == 1
-    assert "Enrichment source models.dev is unavailable (Provider error 503" in warnings[0]
-    assert "using its copy from" in warnings[0]
+    assert "models.dev" not in second.stdout
+    (warning,) = second.stderr.splitlines()
+    assert warning.startswith("⚠ Enrichment source models.dev is unavailable (Provider error 500")
+    assert "using its copy from" in warning
     assert versions(sqlite_url, "openai", "gpt-4o") == 1
+    # Cron hears of it even with --quiet; --json carries it once, in the run's warnings.
+    quiet = run(["sync-models", "--force", "--provider", "openai", "--quiet"], env)
+    assert (quiet.exit_code, quiet.stdout, quiet.stderr) == (0, "", warning + "\n")
+    report = json.loads(
+        run(["sync-models", "--force", "--provider", "openai", "--json"], env).stdout
+    )
+    assert report["warnings"] == [warning.removeprefix("⚠ ")]
+    assert report["providers"][0]["warnings"] == []
+    assert len(source_requests(fake_server)) == 4
 
 
 def test_outage_without_a_copy_carries_values_forward_with_no_new_version(
@@ -254,7 +266,9 @@ def test_outage_without_a_copy_carries_values_forward_with_no_new_version(
     env["XDG_CACHE_HOME"] = str(tmp_path / "empty")
     second = run(["sync-models", "--force", "--provider", "openai", "-v"], env)
     assert second.exit_code == 0
-    assert "models.dev is unavailable (Provider error 503: x); no copy is cached" in second.stdout
+    assert second.stderr == (
+        "⚠ Enrichment source models.dev is unavailable (Provider error 503: x); no copy is cached\n"
+    )
     assert "0 added, 0 changed, 0 removed" in second.stdout
     assert current(sqlite_url, "openai", "gpt-4o", "context_window, input_price_per_mtok") == (
         128000,
@@ -307,8 +321,8 @@ def test_plugin_sources_fill_in_order_and_a_broken_one_fails_nothing(
     report = syncer.sync_models(["openai"])
     assert report.exit_code == 0
     (result,) = report.results
-    assert "Enrichment source broken failed: RuntimeError: sheet missing" in result.warnings
-    assert "No plugin provides the enrichment source 'nobody'" in result.warnings
+    assert result.warnings == ("Enrichment source broken failed: RuntimeError: sheet missing",)
+    assert report.warnings == ("No plugin provides the enrichment source 'nobody'",)
     syncer.close()
     assert current(sqlite_url, "openai", "gpt-4o", "context_window, knowledge_cutoff") == (
         1,

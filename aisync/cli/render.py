@@ -138,6 +138,14 @@ def render_sync(report: SyncReport, output: Output) -> None:
         _render_provider(result, report.dry_run, output)
         output.line()
     _render_summary(report, output)
+    _render_run_warnings(report, output)
+
+
+def _render_run_warnings(report: SyncReport, output: Output) -> None:
+    """Once per run on stderr, even with --quiet: a source that is down means stale or
+    missing prices, which a cron user wants to hear about although the sync succeeded."""
+    for warning in report.warnings:
+        output.err.print(f"⚠ {warning}", style="yellow", markup=False)
 
 
 def _render_provider(result: ProviderResult, dry_run: bool, output: Output) -> None:
