@@ -25,6 +25,7 @@ from aisync.cli import cli
 from tests import databases
 from tests.fakeserver import FakeServer, Reply
 from tests.providers.helpers import CASSETTES, recorded_body
+from tests.test_enrich import LITELLM, MODELS_DEV, cassette_body
 
 #: The variable each built-in provider's key is given in: ecosystem and `AISYNC_` forms.
 KEY_VARIABLES = {
@@ -40,9 +41,28 @@ KEY_VARIABLES = {
 #: Ollama takes no key; it is pointed at the fake server all the same.
 PROVIDERS = [*KEY_VARIABLES, "ollama"]
 
+#: The catalog's read commands; each also runs with `--json`.
+CATALOG_COMMANDS: list[list[str]] = [
+    ["providers"],
+    ["models"],
+    ["models", "--include-removed"],
+    ["models", "show", "openai-eu/gpt-4o"],
+    ["models", "show", "openrouter/openrouter/aurora-alpha"],
+    ["models", "show", "openai-eu/gpt-4o", "--sources"],
+    ["models", "show", "openrouter/openrouter/aurora-alpha", "--sources"],
+    ["runs"],
+    ["runs", "show", "1"],
+    ["changes"],
+    ["stats"],
+    ["stats", "--history"],
+    ["override", "list"],
+]
+
 #: Every command, with the options that change what is printed or logged. New commands go
-#: here; each runs once against healthy providers and once against hostile ones.
+#: here; each runs once against healthy providers and once against hostile ones. The
+#: override is set first, so the syncs apply it and the reports show it.
 COMMANDS: list[list[str]] = [
+    ["override", "set", "openai-eu/gpt-4o", "context_window", "64000", "--note", "ours"],
     ["sync-models", "--force"],
     ["sync-models", "--force", "-v"],
     ["sync-models", "--force", "-vv"],
@@ -55,6 +75,10 @@ COMMANDS: list[list[str]] = [
     ["sync-models", "--provider", "openai", "--provider", "openai-eu", "--force", "-vv"],
     ["db", "current"],
     ["db", "upgrade"],
+    *CATALOG_COMMANDS,
+    *([*command, "--json"] for command in CATALOG_COMMANDS),
+    *(["export", "--format", format] for format in ("json", "jsonl", "csv")),
+    ["override", "unset", "openai-eu/gpt-4o", "context_window"],
 ]
 #: Run last: they empty the database, so the SQL dump is taken before them.
 FINAL_COMMANDS: list[list[str]] = [["db", "downgrade", "base"], ["db", "upgrade"]]
@@ -87,6 +111,8 @@ def healthy_routes(server: FakeServer) -> None:
         server.route(f"/{name}/models", Reply(200, recorded_body(name)))
     server.route("/anthropic/v1/models", Reply(200, recorded_body("anthropic")))
     server.route("/ollama/api/tags", Reply(200, {"models": []}))
+    server.route("/models-dev.json", Reply(200, cassette_body(MODELS_DEV)))
+    server.route("/litellm.json", Reply(200, cassette_body(LITELLM)))
 
 
 def hostile_routes(server: FakeServer, keys: dict[str, str]) -> None:
@@ -111,6 +137,9 @@ def hostile_routes(server: FakeServer, keys: dict[str, str]) -> None:
     listing["data"][1] = {**listing["data"][1], "name": keys["openrouter"]}
     server.route("/openrouter/models", Reply(200, listing))
     server.route("/ollama/api/tags", Reply(404, {"error": "not found"}))
+    # The sources are down: the runs fall back to their cached copies with a warning.
+    server.route("/models-dev.json", Reply(500, {"error": "down"}))
+    server.route("/litellm.json", Reply(500, raw=b"<html>down</html>"))
 
 
 def environment(url: str, server: FakeServer, keys: dict[str, str], config: Path) -> dict[str, str]:
@@ -124,6 +153,10 @@ def environment(url: str, server: FakeServer, keys: dict[str, str], config: Path
         "AISYNC_CONFIG": str(config),
         "AISYNC_RETRIES": "1",
         "AISYNC_RETRY_WAIT_CAP": "0",
+        "AISYNC_ENRICH": "models.dev,litellm",
+        "AISYNC_MODELS_DEV_URL": f"{server.url}/models-dev.json",
+        "AISYNC_LITELLM_URL": f"{server.url}/litellm.json",
+        "AISYNC_ENRICH_CACHE_TTL": "0",
     }
     config.write_text(
         f'[providers.openai-eu]\ntype = "openai"\nbase_url = "{server.url}/openai-eu"\n'
@@ -185,6 +218,8 @@ def test_keys_never_leak(
         result = run(args, env)
         assert result.exit_code in (0, 3), (args, result.output)
         seen += [result.stdout, result.stderr]
+    sources = run(["models", "show", "openai-eu/gpt-4o", "--sources"], env).stdout
+    assert re.search(r"^context_window +64000 +override +models\.dev: 128000$", sources, re.M)
 
     hostile_routes(fake_server, secrets)
     hostile = run(["sync-models", "--force"], env)
@@ -195,6 +230,7 @@ def test_keys_never_leak(
         hostile.stderr
     )
     assert "openrouter:\n  ✓ Found" in hostile.stdout
+    assert "⚠ Enrichment source models.dev is unavailable (Provider error 500" in hostile.stderr
     for args in COMMANDS:
         result = run(args, env)
         assert result.exit_code in (0, 1, 2, 3), (args, result.output)
