@@ -306,12 +306,6 @@ def _previous(row: Mapping[str, Any]) -> Previous:
     )
 
 
-def model_provenance(connection: Connection, provider: str, model_id: str) -> Previous | None:
-    """The latest stored values, origins and disagreements of one model, or None."""
-    row = connection.execute(_latest_versions(provider, models.c.model_id == model_id)).first()
-    return None if row is None else _previous(row._mapping)
-
-
 def provider_overrides(connection: Connection, provider: str) -> dict[str, dict[str, Any]]:
     """model id -> field -> value, for every override of `provider`."""
     result: dict[str, dict[str, Any]] = {}
