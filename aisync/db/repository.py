@@ -24,7 +24,7 @@ from aisync.db.models import (
     SyncRun,
 )
 from aisync.diff import Diff, StoredModel
-from aisync.enrich import EnrichmentState, Previous, decode, encode
+from aisync.enrich import API, EnrichmentState, Previous, decode, encode
 from aisync.records import ENRICHABLE_FIELDS, ModelRecord
 
 runs = SyncRun.__table__
@@ -288,8 +288,13 @@ def _encoded_disagreements(disagreements: Mapping[str, Mapping[str, Any]]) -> An
     }
 
 
+#: What enrichment reads of a model's latest version: its values, their origins and the
+#: values that lost (never the raw payload, the largest column by far).
+_PROVENANCE_COLUMNS = (*ENRICHABLE_FIELDS, "field_sources", "disagreements")
+
+
 def _latest_versions(provider: str, *where: Any) -> Any:
-    """The latest version row of each model of `provider` (listed or not)."""
+    """The provenance columns of the latest version of each model of `provider`."""
     latest = (
         select(versions.c.model, func.max(versions.c.version).label("version"))
         .join(models, models.c.id == versions.c.model)
@@ -298,7 +303,7 @@ def _latest_versions(provider: str, *where: Any) -> Any:
         .subquery()
     )
     return (
-        select(models.c.model_id, versions)
+        select(models.c.model_id, *(versions.c[name] for name in _PROVENANCE_COLUMNS))
         .join(latest, latest.c.model == models.c.id)
         .join(
             versions,
@@ -310,12 +315,22 @@ def _latest_versions(provider: str, *where: Any) -> Any:
 
 def enrichment_state(connection: Connection, provider: str) -> EnrichmentState:
     """What enrichment needs of the catalog for `provider`: each model's latest values and
-    their origins (to carry forward what an unavailable source said), and the overrides."""
+    their origins (to carry forward what an unavailable source said), and the overrides.
+
+    A model whose every value came from the API, with no disagreement, is left out: such
+    a version has nothing to carry forward, and enrichment treats it as a model seen for
+    the first time, which is the lean path a big catalog synced without sources takes.
+    """
     previous = {
         row.model_id: _previous(row._mapping)
         for row in connection.execute(_latest_versions(provider))
+        if row.disagreements or _enriched(row.field_sources)
     }
     return EnrichmentState(previous=previous, overrides=provider_overrides(connection, provider))
+
+
+def _enriched(sources: object) -> bool:
+    return isinstance(sources, dict) and any(origin != API for origin in sources.values())
 
 
 def _previous(row: Mapping[str, Any]) -> Previous:
