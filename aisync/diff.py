@@ -82,44 +82,49 @@ class Diff:
         return None
 
 
+#: The normalized fields every hash covers (with `raw`), whatever enrichment did.
+_HASHED = (
+    "display_name",
+    "context_window",
+    "max_output_tokens",
+    "input_price_per_mtok",
+    "output_price_per_mtok",
+    "capabilities",
+    "release_date",
+    "deprecation_date",
+    "raw",
+)
+
+
 def content_hash(record: ModelRecord) -> str:
-    payload = {
-        "display_name": record.display_name,
-        "context_window": record.context_window,
-        "max_output_tokens": record.max_output_tokens,
-        "input_price_per_mtok": record.input_price_per_mtok,
-        "output_price_per_mtok": record.output_price_per_mtok,
-        "capabilities": list(record.capabilities),
-        "release_date": record.release_date,
-        "deprecation_date": record.deprecation_date,
-        "raw": record.raw,
-    }
-    payload.update(_enrichment(record))
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=_json_default)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    """sha256 of the record's canonical JSON (sorted keys, no spaces; tuples as arrays).
 
-
-def _enrichment(record: ModelRecord) -> dict[str, Any]:
-    """The enrichment part of the hash, left out when empty: a catalog written before
-    enrichment existed (or synced without it) keeps its hashes, so no model gets a
-    version for nothing. `api` origins are implied by the values and left out too."""
-    extra: dict[str, Any] = {
-        name: getattr(record, name)
-        for name in _ENRICHMENT_ONLY
-        if getattr(record, name) is not None
-    }
-    origins = {k: v for k, v in record.field_sources.items() if v != "api"}
-    if origins:
-        extra["field_sources"] = origins
+    The enrichment part is left out when empty: a catalog written before enrichment existed
+    (or synced without it) keeps its hashes, so no model gets a version for nothing. `api`
+    origins are implied by the values and left out too.
+    """
+    fields = record.__dict__
+    payload = {name: fields[name] for name in _HASHED}
+    for name in _ENRICHMENT_ONLY:
+        if fields[name] is not None:
+            payload[name] = fields[name]
+    if record.field_sources:
+        origins = {k: v for k, v in record.field_sources.items() if v != "api"}
+        if origins:
+            payload["field_sources"] = origins
     if record.disagreements:
-        extra["disagreements"] = record.disagreements
-    return extra
+        payload["disagreements"] = record.disagreements
+    return hashlib.sha256(_CANONICAL.encode(payload).encode("utf-8")).hexdigest()
 
 
 def _json_default(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+#: One encoder for every hash: `json.dumps` with options builds a new one per call.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=_json_default)
 
 
 def compute_diff(stored: Mapping[str, StoredModel], records: Iterable[ModelRecord]) -> Diff:

@@ -100,7 +100,7 @@ def one_round(url: str, configs: dict[str, Path], env: dict[str, str]) -> dict[s
 def measure(
     label: str, fresh_url: Callable[[int], str], home: Path, server_url: str, floor: float
 ) -> list[harness.Goal]:
-    env = harness.clean_environ(home)
+    env = harness.clean_environ(home, AISYNC_ENRICH="none")
     configs = {}
     for variant in ("base", "changed"):
         configs[variant] = home / f"{variant}.toml"

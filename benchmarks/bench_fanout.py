@@ -53,7 +53,7 @@ def main() -> int:
             server.route(f"/fan{n}/v1/models", Reply(body=LISTING, delay=DELAY))
         config = home / "aisync.toml"
         write_config(config, server.url)
-        env = harness.clean_environ(home)
+        env = harness.clean_environ(home, AISYNC_ENRICH="none")
         command = harness.aisync_command(
             "sync-models",
             "--force",

@@ -6,13 +6,14 @@ Writes for one provider are a handful of bulk statements whatever the size of it
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
+from aisync.db.bulk import BulkInsert
 from aisync.db.models import (
     Model,
     ModelEvent,
@@ -23,7 +24,7 @@ from aisync.db.models import (
     SyncRun,
 )
 from aisync.diff import Diff, StoredModel
-from aisync.enrich import EnrichmentState, Previous, decode, encode
+from aisync.enrich import API, EnrichmentState, Previous, decode, encode
 from aisync.records import ENRICHABLE_FIELDS, ModelRecord
 
 runs = SyncRun.__table__
@@ -146,58 +147,58 @@ def stored_models(connection: Connection, provider: str) -> dict[str, StoredMode
 def write_listing(
     connection: Connection, *, provider: str, run_id: int, now: datetime, diff: Diff
 ) -> None:
-    """Apply a diff: new models, new versions, removals, returns, events, `last_seen_at`."""
+    """Apply a diff: new models, new versions, removals, returns, events, `last_seen_at`.
+
+    Version and event rows are produced lazily and inserted in batches (`bulk.BATCH_ROWS`),
+    so a first sync of a big catalog never holds a row per model for all of them at once.
+    """
     if diff.new:
-        connection.execute(
-            insert(models),
-            [
-                {
-                    "provider": provider,
-                    "model_id": record.model_id,
-                    "first_seen_at": now,
-                    "last_seen_at": now,
-                    "removed_at": None,
-                }
-                for record in diff.new
-            ],
-        )
+        BulkInsert(
+            connection,
+            models,
+            ["model_id"],
+            {"provider": provider, "first_seen_at": now, "last_seen_at": now, "removed_at": None},
+        ).execute((record.model_id,) for record in diff.new)
     pks = _new_model_pks(connection, provider, diff)
-    new_versions: list[dict[str, Any]] = []
-    new_events: list[dict[str, Any]] = []
-
-    def add_version(pk: int, version: int, record: ModelRecord) -> None:
-        new_versions.append(_version_row(pk, version, run_id, now, diff.hashes, record))
-
-    def add_event(pk: int, change: str, version: int) -> None:
-        new_events.append(
-            {"run_id": run_id, "model": pk, "change": change, "version": version, "changed_at": now}
-        )
-
-    for record in diff.new:
-        add_version(pks[record.model_id], 1, record)
-        add_event(pks[record.model_id], "added", 1)
-    for known, record, content_changed in diff.returning:
-        version = known.version + 1 if content_changed else known.version
-        if content_changed:
-            add_version(known.pk, version, record)
-        add_event(known.pk, "added", version)
-    for known, record in diff.changed:
-        add_version(known.pk, known.version + 1, record)
-        add_event(known.pk, "changed", known.version + 1)
-    for known in diff.removed:
-        add_event(known.pk, "removed", known.version)
-
     _set_removed_at(connection, [(m.pk, now) for m in diff.removed])
     _set_removed_at(connection, [(known.pk, None) for known, _, _ in diff.returning])
-    if new_versions:
-        connection.execute(insert(versions), new_versions)
-    if new_events:
-        connection.execute(insert(events), new_events)
+    if diff.new or diff.returning or diff.changed:
+        BulkInsert(
+            connection, versions, VERSION_COLUMNS, {"run_id": run_id, "created_at": now}
+        ).execute(_version_rows(diff, pks))
+    if not diff.is_empty:
+        constants = {"run_id": run_id, "changed_at": now}
+        BulkInsert(connection, events, ["model", "change", "version"], constants).execute(
+            _event_rows(diff, pks)
+        )
     connection.execute(
         update(models)
         .where(models.c.provider == provider, models.c.removed_at.is_(None))
         .values(last_seen_at=now)
     )
+
+
+def _version_rows(diff: Diff, pks: Mapping[str, int]) -> Iterator[tuple[Any, ...]]:
+    """(model, version, record) of every new version, as `VERSION_COLUMNS` rows."""
+    for record in diff.new:
+        yield _version_row(pks[record.model_id], 1, diff.hashes, record)
+    for known, record, content_changed in diff.returning:
+        if content_changed:
+            yield _version_row(known.pk, known.version + 1, diff.hashes, record)
+    for known, record in diff.changed:
+        yield _version_row(known.pk, known.version + 1, diff.hashes, record)
+
+
+def _event_rows(diff: Diff, pks: Mapping[str, int]) -> Iterator[tuple[int, str, int]]:
+    """(model, change, version after it) of every event of the listing."""
+    for record in diff.new:
+        yield pks[record.model_id], "added", 1
+    for known, _, content_changed in diff.returning:
+        yield known.pk, "added", known.version + 1 if content_changed else known.version
+    for known, _ in diff.changed:
+        yield known.pk, "changed", known.version + 1
+    for known in diff.removed:
+        yield known.pk, "removed", known.version
 
 
 def _new_model_pks(connection: Connection, provider: str, diff: Diff) -> dict[str, int]:
@@ -219,39 +220,63 @@ def _set_removed_at(connection: Connection, changes: list[tuple[int, datetime | 
     )
 
 
+#: The columns of a version row that vary by model, in `_version_row` order.
+VERSION_COLUMNS = (
+    "model",
+    "version",
+    "content_hash",
+    "display_name",
+    "context_window",
+    "max_output_tokens",
+    "input_price_per_mtok",
+    "output_price_per_mtok",
+    "capabilities",
+    "release_date",
+    "deprecation_date",
+    "raw",
+    "max_input_tokens",
+    "cache_read_price_per_mtok",
+    "cache_write_price_per_mtok",
+    "successor",
+    "knowledge_cutoff",
+    "open_weights",
+    "pricing",
+    "field_sources",
+    "disagreements",
+)
+
+
 def _version_row(
-    pk: int,
-    version: int,
-    run_id: int,
-    now: datetime,
-    hashes: Mapping[str, str],
-    record: ModelRecord,
-) -> dict[str, Any]:
-    return {
-        "model": pk,
-        "version": version,
-        "run_id": run_id,
-        "content_hash": hashes[record.model_id],
-        "display_name": record.display_name,
-        "context_window": record.context_window,
-        "max_output_tokens": record.max_output_tokens,
-        "input_price_per_mtok": record.input_price_per_mtok,
-        "output_price_per_mtok": record.output_price_per_mtok,
-        "capabilities": list(record.capabilities),
-        "release_date": record.release_date,
-        "deprecation_date": record.deprecation_date,
-        "raw": dict(record.raw),
-        "created_at": now,
-        "max_input_tokens": record.max_input_tokens,
-        "cache_read_price_per_mtok": record.cache_read_price_per_mtok,
-        "cache_write_price_per_mtok": record.cache_write_price_per_mtok,
-        "successor": record.successor,
-        "knowledge_cutoff": record.knowledge_cutoff,
-        "open_weights": record.open_weights,
-        "pricing": dict(record.pricing) if record.pricing is not None else None,
-        "field_sources": dict(record.field_sources) or None,
-        "disagreements": _encoded_disagreements(record.disagreements),
-    }
+    pk: int, version: int, hashes: Mapping[str, str], record: ModelRecord
+) -> tuple[Any, ...]:
+    return (
+        pk,
+        version,
+        hashes[record.model_id],
+        record.display_name,
+        record.context_window,
+        record.max_output_tokens,
+        record.input_price_per_mtok,
+        record.output_price_per_mtok,
+        record.capabilities,
+        record.release_date,
+        record.deprecation_date,
+        _plain(record.raw),
+        record.max_input_tokens,
+        record.cache_read_price_per_mtok,
+        record.cache_write_price_per_mtok,
+        record.successor,
+        record.knowledge_cutoff,
+        record.open_weights,
+        _plain(record.pricing) if record.pricing is not None else None,
+        _plain(record.field_sources) or None,
+        _encoded_disagreements(record.disagreements),
+    )
+
+
+def _plain(mapping: Mapping[str, Any]) -> dict[str, Any]:
+    """A dict for the JSON encoder, copied only when it is some other mapping."""
+    return mapping if type(mapping) is dict else dict(mapping)
 
 
 def _encoded_disagreements(disagreements: Mapping[str, Mapping[str, Any]]) -> Any:
@@ -263,8 +288,13 @@ def _encoded_disagreements(disagreements: Mapping[str, Mapping[str, Any]]) -> An
     }
 
 
+#: What enrichment reads of a model's latest version: its values, their origins and the
+#: values that lost (never the raw payload, the largest column by far).
+_PROVENANCE_COLUMNS = (*ENRICHABLE_FIELDS, "field_sources", "disagreements")
+
+
 def _latest_versions(provider: str, *where: Any) -> Any:
-    """The latest version row of each model of `provider` (listed or not)."""
+    """The provenance columns of the latest version of each model of `provider`."""
     latest = (
         select(versions.c.model, func.max(versions.c.version).label("version"))
         .join(models, models.c.id == versions.c.model)
@@ -273,7 +303,7 @@ def _latest_versions(provider: str, *where: Any) -> Any:
         .subquery()
     )
     return (
-        select(models.c.model_id, versions)
+        select(models.c.model_id, *(versions.c[name] for name in _PROVENANCE_COLUMNS))
         .join(latest, latest.c.model == models.c.id)
         .join(
             versions,
@@ -285,12 +315,22 @@ def _latest_versions(provider: str, *where: Any) -> Any:
 
 def enrichment_state(connection: Connection, provider: str) -> EnrichmentState:
     """What enrichment needs of the catalog for `provider`: each model's latest values and
-    their origins (to carry forward what an unavailable source said), and the overrides."""
+    their origins (to carry forward what an unavailable source said), and the overrides.
+
+    A model whose every value came from the API, with no disagreement, is left out: such
+    a version has nothing to carry forward, and enrichment treats it as a model seen for
+    the first time, which is the lean path a big catalog synced without sources takes.
+    """
     previous = {
         row.model_id: _previous(row._mapping)
         for row in connection.execute(_latest_versions(provider))
+        if row.disagreements or _enriched(row.field_sources)
     }
     return EnrichmentState(previous=previous, overrides=provider_overrides(connection, provider))
+
+
+def _enriched(sources: object) -> bool:
+    return isinstance(sources, dict) and any(origin != API for origin in sources.values())
 
 
 def _previous(row: Mapping[str, Any]) -> Previous:
