@@ -87,7 +87,7 @@ def _converter(table: Table, name: str, dialect: Dialect) -> Callable[[Any], Any
     """The column's bind processing as one function; JSON remembers repeated small values."""
     column_type = table.c[name].type
     if isinstance(column_type, JSON):
-        return _JSONText()
+        return _JSONText(none_as_null=column_type.none_as_null)
     process = column_type.dialect_impl(dialect).bind_processor(dialect)
     return process if process is not None else _same
 
@@ -97,7 +97,8 @@ def _same(value: Any) -> Any:
 
 
 class _JSONText:
-    """JSON text as SQLAlchemy's JSON type writes it (`json.dumps`; None is JSON `null`).
+    """JSON text as SQLAlchemy's JSON type writes it (`json.dumps`; None is SQL NULL for a
+    `none_as_null` column, JSON `null` otherwise).
 
     Capabilities and field origins repeat across a listing, so the text of a flat list or
     object is remembered (up to `MEMO_SIZE` of them); a column whose values are nested
@@ -106,12 +107,13 @@ class _JSONText:
 
     MEMO_SIZE = 1024
 
-    def __init__(self) -> None:
+    def __init__(self, *, none_as_null: bool) -> None:
+        self._none = None if none_as_null else "null"
         self._memo: dict[tuple[Any, ...], str] | None = {}
 
-    def __call__(self, value: Any) -> str:
+    def __call__(self, value: Any) -> str | None:
         if value is None:
-            return "null"
+            return self._none
         if self._memo is None:
             return json.dumps(value)
         try:
