@@ -27,15 +27,8 @@ from sqlalchemy import (
 )
 
 from aisync.catalog_records import VERSION_FIELDS
-from aisync.db.models import Model, ModelEvent, ModelVersion, ProviderStat, ProviderSync, SyncRun
+from aisync.db.tables import events, models, provider_syncs, runs, stats, versions
 from aisync.records import ENRICHABLE_FIELDS
-
-runs = SyncRun.__table__
-provider_syncs = ProviderSync.__table__
-models = Model.__table__
-versions = ModelVersion.__table__
-events = ModelEvent.__table__
-stats = ProviderStat.__table__
 
 
 def _latest_versions() -> Select[tuple[int, int]]:

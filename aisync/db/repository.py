@@ -14,26 +14,10 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from aisync.db.bulk import BulkInsert
-from aisync.db.models import (
-    Model,
-    ModelEvent,
-    ModelOverride,
-    ModelVersion,
-    ProviderStat,
-    ProviderSync,
-    SyncRun,
-)
+from aisync.db.tables import events, models, overrides, provider_syncs, runs, stats, versions
 from aisync.diff import Diff, StoredModel
 from aisync.enrich import API, EnrichmentState, Previous, decode, encode
 from aisync.records import ENRICHABLE_FIELDS, ModelRecord
-
-runs = SyncRun.__table__
-provider_syncs = ProviderSync.__table__
-models = Model.__table__
-versions = ModelVersion.__table__
-events = ModelEvent.__table__
-stats = ProviderStat.__table__
-overrides = ModelOverride.__table__
 
 
 @dataclass(frozen=True)
