@@ -18,25 +18,18 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
 
-from aisync.normalize import CLEANERS, clean_field, is_empty
+from aisync.normalize import CLEANERS, is_empty
 from aisync.plugins import Plugins
-from aisync.records import ENRICHABLE_FIELDS, ModelRecord, Provider
+from aisync.records import API, ENRICHABLE_FIELDS, OVERRIDE, ModelRecord, Provider
 from aisync.settings import Settings
 from aisync.sources import SourceCache, default_cache_directory
 
-#: The origin of a value the provider's own API published.
-API = "api"
-#: The origin of a value a user set with `aisync override set`.
-OVERRIDE = "override"
-
 T = TypeVar("T")
-_DATE_FIELDS = frozenset({"release_date", "deprecation_date"})
 
 
 class SourceContext:
@@ -300,22 +293,3 @@ def _carried(previous: Previous | None, source: str) -> dict[str, Any]:
         if source in offers:
             entry.setdefault(name, offers[source])
     return entry
-
-
-def encode(name: str, value: Any) -> Any:
-    """A field value as JSON stores it (overrides, disagreements)."""
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, tuple):
-        return list(value)
-    return value
-
-
-def decode(name: str, value: Any) -> Any:
-    """A field value read back from JSON, cleaned like a fresh one; None if unusable."""
-    if name in _DATE_FIELDS and isinstance(value, str):
-        try:
-            value = date.fromisoformat(value)
-        except ValueError:
-            return None
-    return clean_field(name, value)

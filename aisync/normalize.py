@@ -18,6 +18,7 @@ from aisync.fields import token_count
 from aisync.records import CAPABILITIES, ModelRecord
 
 _ORDER = {name: index for index, name in enumerate(CAPABILITIES)}
+_DATE_FIELDS = frozenset({"release_date", "deprecation_date"})
 
 
 def normalize(records: Iterable[Any]) -> tuple[list[ModelRecord], list[str]]:
@@ -145,3 +146,22 @@ CLEANERS: dict[str, Callable[[Any], Any]] = {
 #: Fields whose cleaner turns None into None: most of a record's fields are empty, and
 #: skipping those calls halves this step for a big listing.
 _NONE_IS_CLEAN = frozenset(name for name, cleaner in CLEANERS.items() if cleaner(None) is None)
+
+
+def encode(name: str, value: Any) -> Any:
+    """A field value as JSON stores it (overrides, disagreements)."""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def decode(name: str, value: Any) -> Any:
+    """A field value read back from JSON, cleaned like a fresh one; None if unusable."""
+    if name in _DATE_FIELDS and isinstance(value, str):
+        try:
+            value = date.fromisoformat(value)
+        except ValueError:
+            return None
+    return clean_field(name, value)

@@ -21,9 +21,8 @@ from typing import Any
 from sqlalchemy import Engine
 
 from aisync.db import repository
-from aisync.enrich import decode, encode
 from aisync.errors import UsageError
-from aisync.normalize import clean_field, is_empty
+from aisync.normalize import clean_field, decode, encode, is_empty
 from aisync.records import CAPABILITIES, ENRICHABLE_FIELDS
 
 _CUTOFF = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")

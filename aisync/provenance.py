@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Engine
 
 from aisync import queries
 from aisync.catalog_records import FieldProvenance
-from aisync.enrich import decode
+from aisync.normalize import decode
 from aisync.records import ENRICHABLE_FIELDS
 
 

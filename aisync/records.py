@@ -30,6 +30,11 @@ CAPABILITIES: tuple[str, ...] = (
     "fine_tuning",
 )
 
+#: The origin (`field_sources`) of a value the provider's own API published.
+API = "api"
+#: The origin of a value a user set with `aisync override set`.
+OVERRIDE = "override"
+
 #: The fields an enrichment source or a user override may fill, in the order they are shown.
 #: Every model version records, per field, where its value came from (`field_sources`).
 ENRICHABLE_FIELDS: tuple[str, ...] = (

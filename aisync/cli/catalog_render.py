@@ -17,7 +17,7 @@ from aisync.catalog_records import (
 )
 from aisync.cli.render import Output, number
 from aisync.cli.tables import cell, duration, print_fields, print_table, when
-from aisync.enrich import API
+from aisync.records import API
 
 STATUS_MARKS = {"synced": "✓", "skipped": "⏭", "failed": "❌"}
 #: What `models show --sources` says of a field nothing gave a value.

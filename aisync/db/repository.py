@@ -16,8 +16,9 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, select, upda
 from aisync.db.bulk import BulkInsert
 from aisync.db.tables import events, models, overrides, provider_syncs, runs, stats, versions
 from aisync.diff import Diff, StoredModel
-from aisync.enrich import API, EnrichmentState, Previous, decode, encode
-from aisync.records import ENRICHABLE_FIELDS, ModelRecord
+from aisync.enrich import EnrichmentState, Previous
+from aisync.normalize import decode, encode
+from aisync.records import API, ENRICHABLE_FIELDS, ModelRecord
 
 
 @dataclass(frozen=True)
