@@ -135,8 +135,9 @@ class Enrichment:
             previous = state.previous.get(model_id)
             overrides = state.overrides.get(model_id)
             if previous is None and overrides is None and model_id not in answered:
-                # The common case, kept lean: nothing but the API has a say.
-                enriched.append(_updated(record, field_sources=_api_origins(record)))
+                # The common case, kept lean: nothing but the API has a say, so the record
+                # goes on as it is; its empty `field_sources` means "all from the API".
+                enriched.append(record)
             else:
                 enriched.append(resolve(record, answers, previous, overrides or {}))
         return enriched
@@ -211,7 +212,7 @@ class _Merge:
         self._record = record
         fields = record.__dict__
         self.values = {name: fields[name] for name in ENRICHABLE_FIELDS}
-        self.sources = _api_origins(record)
+        self.sources = api_origins(record)
         self.disagreements: dict[str, dict[str, Any]] = {}
 
     def offer(self, source: str, entry: Mapping[str, Any], *, clean: bool) -> None:
@@ -262,9 +263,9 @@ class _Merge:
         )
 
 
-def _api_origins(record: ModelRecord) -> dict[str, str]:
-    """`api` for every field the record has a value in (the common, unmatched case: kept
-    lean, it runs for every model of every provider)."""
+def api_origins(record: ModelRecord) -> dict[str, str]:
+    """`api` for every field the record has a value in: the origins of a record that
+    enrichment passed on untouched (its `field_sources` empty), as the catalog stores them."""
     values = record.__dict__
     return {
         name: API for name in ENRICHABLE_FIELDS if values[name] is not None and values[name] != ()

@@ -116,6 +116,8 @@ class ModelRecord:
     `field_sources` and `disagreements` are filled by the core's enrichment step, never by
     a plugin: per field, where the value came from (`api`, `models.dev`, `litellm`,
     `override`, or a plugin's source name), and per field, the other values sources offered.
+    A record that no source, override or earlier value touched keeps `field_sources` empty:
+    every value it has came from the API (the catalog stores them as `api`).
     """
 
     model_id: str

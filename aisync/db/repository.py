@@ -16,7 +16,7 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, select, upda
 from aisync.db.bulk import BulkInsert
 from aisync.db.tables import events, models, overrides, provider_syncs, runs, stats, versions
 from aisync.diff import Diff, StoredModel
-from aisync.enrich import EnrichmentState, Previous
+from aisync.enrich import EnrichmentState, Previous, api_origins
 from aisync.normalize import decode, encode
 from aisync.records import API, ENRICHABLE_FIELDS, ModelRecord
 
@@ -254,7 +254,7 @@ def _version_row(
         record.knowledge_cutoff,
         record.open_weights,
         _plain(record.pricing) if record.pricing is not None else None,
-        _plain(record.field_sources) or None,
+        _plain(record.field_sources or api_origins(record)) or None,
         _encoded_disagreements(record.disagreements),
     )
 
