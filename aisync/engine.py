@@ -390,6 +390,7 @@ class _Run:
             if fetched.error is not None:
                 raise fetched.error
             records, warnings = normalize(fetched.records)
+            fetched.records = ()  # the plugin's own list: a big catalog must not be held twice
             return self._apply(engine, provider, records, warnings, clock, previous)
         except AisyncError as exc:
             result = ProviderResult(
@@ -462,7 +463,7 @@ class _Run:
                 stored = repository.stored_models(connection, provider.name)
         try:
             return compute_diff(stored, records)
-        except TypeError as exc:
+        except (TypeError, ValueError, RecursionError) as exc:
             raise ProviderError(f"Plugin returned a raw payload that is not JSON: {exc}") from exc
 
     def _stats(

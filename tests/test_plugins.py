@@ -13,7 +13,7 @@ from aisync import hookimpl
 from aisync.cli import cli
 from aisync.engine import Syncer
 from aisync.plugins import get_plugin_manager
-from aisync.records import ModelRecord, Provider
+from aisync.records import ModelRecord, Provider, ProviderInfo
 from aisync.settings import load_settings
 from tests.fakeserver import FakeServer, Reply
 from tests.plugin_dist import write_plugin_dist
@@ -77,6 +77,41 @@ def test_plugin_passed_directly_by_an_embedding_app(sqlite_url: str) -> None:
     assert report.results[0].stats["Basic"] == 1
     assert list(report.results[0].stats)[:2] == ["Total", "Basic"]
     syncer.close()
+
+
+def test_a_raw_payload_that_is_not_json_fails_only_its_provider(sqlite_url: str) -> None:
+    """A set, or an object that contains itself, cannot be hashed or stored as JSON."""
+    looping: dict[str, object] = {"id": "loop"}
+    looping["self"] = looping
+
+    class Odd:
+        @hookimpl
+        def discover_providers(self, settings: object) -> list[ProviderInfo]:
+            return [
+                ProviderInfo(name=name, display_name=name, requires_api_key=False)
+                for name in ("sets", "loops")
+            ]
+
+        @hookimpl
+        def fetch_models(self, provider: Provider) -> list[ModelRecord] | None:
+            if provider.type == "sets":
+                return [ModelRecord("odd", raw={"tags": {"a", "b"}})]
+            if provider.type == "loops":
+                return [ModelRecord("loop", raw=looping)]
+            return None
+
+    syncer = Syncer(sqlite_url, plugins=[Odd()])
+    report = syncer.sync_models(["sets", "loops", "mock"])
+    syncer.close()
+    outcome = {r.provider: (r.status, r.error) for r in report.results}
+    for name in ("sets", "loops"):
+        status, error = outcome[name]
+        assert status == "failed"
+        assert error is not None and error.startswith(
+            "Plugin returned a raw payload that is not JSON"
+        )
+    assert outcome["mock"][0] == "synced"
+    assert report.exit_code == 2
 
 
 def test_entry_point_plugin_works_in_a_real_subprocess(
