@@ -8,6 +8,7 @@ short of a wrong return type is a warning rather than a failed sync.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date
@@ -44,31 +45,39 @@ def normalize(records: Iterable[Any]) -> tuple[list[ModelRecord], list[str]]:
 def _clean(record: ModelRecord, warnings: list[str]) -> ModelRecord | None:
     """The record with every field made safe; the record itself when it already was.
 
-    Reusing a clean record (the usual case) keeps a 100,000-model listing from being copied.
+    Reusing a clean record (the usual case) keeps a 100,000-model listing from being copied,
+    and only the fields that hold a value are looked at.
     """
+    fields = record.__dict__
     model_id = record.model_id.strip() if isinstance(record.model_id, str) else ""
     if not model_id:
         warnings.append("a model without an id was ignored")
         return None
-    unknown = sorted(c for c in record.capabilities if c not in _ORDER)
-    if unknown:
-        warnings.append(f"{model_id}: unknown capabilities ignored: {', '.join(map(str, unknown))}")
-    fields = record.__dict__
-    clean = {
-        name: None if fields[name] is None and name in _NONE_IS_CLEAN else cleaner(fields[name])
-        for name, cleaner in CLEANERS.items()
-    }
-    clean["model_id"] = model_id
-    clean["raw"] = _raw(record.raw)
-    already_clean = (
-        not record.field_sources
-        and not record.disagreements
-        and clean["capabilities"] == record.capabilities
-        and all(fields[name] is value for name, value in clean.items() if name != "capabilities")
-    )
-    if already_clean:
-        return record
-    return dataclasses.replace(record, field_sources={}, disagreements={}, **clean)
+    changes: dict[str, Any] = {}
+    if model_id != record.model_id:
+        changes["model_id"] = model_id
+    capabilities = fields["capabilities"]
+    clean_capabilities = _clean_capabilities(capabilities)
+    if clean_capabilities != capabilities or type(capabilities) is not tuple:
+        unknown = sorted(str(c) for c in _words(capabilities) if not _known(c))
+        if unknown:
+            warnings.append(f"{model_id}: unknown capabilities ignored: {', '.join(unknown)}")
+        changes["capabilities"] = clean_capabilities
+    for name, cleaner in _SCALAR_CLEANERS:
+        value = fields[name]
+        if value is not None and (clean := cleaner(value)) is not value:
+            changes[name] = clean
+    if type(record.raw) is not dict:
+        changes["raw"] = _raw(record.raw)
+    if record.field_sources or record.disagreements:
+        changes.update(field_sources={}, disagreements={})
+    return dataclasses.replace(record, **changes) if changes else record
+
+
+def _words(value: object) -> Iterable[Any]:
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        return ()
+    return value
 
 
 def _raw(value: object) -> dict[str, Any]:
@@ -92,9 +101,26 @@ def is_empty(value: object) -> bool:
 
 
 def _capabilities(value: object) -> tuple[str, ...]:
-    if isinstance(value, str) or not isinstance(value, Iterable):
-        return ()
-    return tuple(sorted({c for c in value if c in _ORDER}, key=_ORDER.get))
+    return tuple(sorted({c for c in _words(value) if _known(c)}, key=_ORDER.get))
+
+
+def _known(word: object) -> bool:
+    return isinstance(word, str) and word in _ORDER
+
+
+def _clean_capabilities(value: object) -> tuple[str, ...]:
+    if type(value) is tuple:
+        try:
+            return _known_capabilities(value)
+        except TypeError:  # an unhashable item: not a word anyway
+            pass
+    return _capabilities(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _known_capabilities(value: tuple[Any, ...]) -> tuple[str, ...]:
+    """`_capabilities` of a tuple: a listing repeats a few combinations thousands of times."""
+    return _capabilities(value)
 
 
 def _price(value: object) -> float | None:
@@ -143,9 +169,11 @@ CLEANERS: dict[str, Callable[[Any], Any]] = {
     "pricing": _object,
 }
 
-#: Fields whose cleaner turns None into None: most of a record's fields are empty, and
-#: skipping those calls halves this step for a big listing.
-_NONE_IS_CLEAN = frozenset(name for name, cleaner in CLEANERS.items() if cleaner(None) is None)
+#: The cleaners of every field but `capabilities`: each turns None into None, so a field
+#: without a value (most of a record's) is not even looked at.
+_SCALAR_CLEANERS = tuple(
+    (name, cleaner) for name, cleaner in CLEANERS.items() if name != "capabilities"
+)
 
 
 def encode(name: str, value: Any) -> Any:
