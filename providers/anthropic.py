@@ -16,6 +16,7 @@ tools, so `chat` and `function_calling` are always given.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from datetime import date
@@ -117,16 +118,28 @@ def compute_stats(provider: Provider, models: Sequence[ModelRecord]) -> dict[str
 
 def capabilities_for(model_id: str, api_capabilities: Any = None) -> tuple[str, ...]:
     """The API's `capabilities` when it sent them, else the first matching `RULES` entry."""
-    found = set(BASE_CAPABILITIES)
     if isinstance(api_capabilities, dict):
-        found.update(
-            word
-            for key, word in API_CAPABILITIES.items()
-            if isinstance(api_capabilities.get(key), dict)
-            and api_capabilities[key].get("supported") is True
+        return _supported_words(
+            tuple(_supported(api_capabilities.get(key)) for key in API_CAPABILITIES)
         )
-    else:
-        found.update(next((caps for pattern, caps in RULES if pattern.search(model_id)), ()))
+    return _vocabulary(next((caps for pattern, caps in RULES if pattern.search(model_id)), ()))
+
+
+def _supported(entry: Any) -> bool:
+    return isinstance(entry, dict) and entry.get("supported") is True
+
+
+@functools.cache
+def _supported_words(flags: tuple[bool, ...]) -> tuple[str, ...]:
+    """The words of the supported `API_CAPABILITIES` (one flag each, in their order): a
+    listing repeats a handful of combinations, so each is worked out once."""
+    return _vocabulary(
+        tuple(w for w, on in zip(API_CAPABILITIES.values(), flags, strict=True) if on)
+    )
+
+
+def _vocabulary(words: tuple[str, ...]) -> tuple[str, ...]:
+    found = {*BASE_CAPABILITIES, *words}
     return tuple(word for word in CAPABILITIES if word in found)
 
 
