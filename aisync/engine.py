@@ -15,20 +15,14 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import httpx
-from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
 
-from aisync import __version__
-from aisync.db import repository
-from aisync.db.connect import describe, open_engine, sqlite_path
-from aisync.db.locks import Lock, Locks, acquire, locks_for
-from aisync.db.migrate import HEAD_REVISION, current_revision, ensure_schema
 from aisync.diff import Diff, compute_diff
 from aisync.discovery import Discovery, discover, select
-from aisync.enrich import Enrichment, EnrichmentState
-from aisync.errors import AisyncError, DatabaseError, ProviderError, SuspectListing, UsageError
+from aisync.enrich import Enrichment
+from aisync.errors import AisyncError, ProviderError, SuspectListing, UsageError
 from aisync.fetch import fetch_models
 from aisync.http import build_client
 from aisync.normalize import normalize
@@ -39,8 +33,11 @@ from aisync.report import ProviderResult, SyncReport
 from aisync.settings import Settings, load_settings
 from aisync.stats import merge
 
-#: A run still `running` after this long is stale even if its lock looks held.
-STALE_RUN_AGE = timedelta(days=1)
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from aisync.db.ledger import Ledger
+    from aisync.db.locks import Lock
 
 
 class Syncer:
@@ -81,9 +78,9 @@ class Syncer:
     def engine(self) -> Engine:
         """The database engine, migrated to the current schema on first use."""
         if self._engine is None:
-            engine = open_engine(self.settings.database_url)
-            ensure_schema(engine)
-            self._engine = engine
+            from aisync.db.ledger import open_catalog
+
+            self._engine = open_catalog(self.settings.database_url)
         return self._engine
 
     def close(self) -> None:
@@ -130,14 +127,18 @@ class Syncer:
             allow_removals=allow_removals,
             progress=progress,
         )
-        try:
-            return run.execute()
-        except SQLAlchemyError as exc:
-            raise DatabaseError(f"Database error: {describe(exc)}") from exc
+        return run.execute()
 
 
 class _Run:
-    """The state of one `sync_models` call."""
+    """The state of one `sync_models` call.
+
+    A forced run fetches every selected provider whatever the catalog says, so it starts
+    the fetches before it opens the catalog: loading the database layer, migrating and
+    inserting the run's row then cost nothing while the providers answer. Each fetch takes
+    its provider's lock once the run is registered, before anything is read or written.
+    Other runs take the lock first and fetch only what is not fresh.
+    """
 
     def __init__(
         self,
@@ -158,9 +159,11 @@ class _Run:
         self.dry_run = dry_run
         self.requested = list(requested) if requested else None
         self.started_at = _now()
-        self.run_id: int | None = None
-        self.locks: Locks | None = None
-        self.run_lock: Lock | None = None
+        self.ledger: Ledger | None = None
+        #: Set once the run is registered (or failed to be): fetches may then take locks.
+        self.registered = threading.Event()
+        self.client: httpx.Client | None = None
+        self.gate = threading.BoundedSemaphore(settings.concurrency)
         #: Built with the run's client once a provider is due: an all-fresh run downloads nothing.
         self.enrichment: Enrichment | None = None
 
@@ -170,102 +173,64 @@ class _Run:
             selected = select(discovery, self.requested, self.settings)
         except UsageError as exc:
             return self._finish((), discovery, message=str(exc))
-        engine = self._engine()
-        last = self._last_syncs(engine, selected)
         try:
-            if engine is not None and not self.dry_run:
-                self.locks = locks_for(engine)
-                self.run_id = self._start(engine)
-                self._reap_stale_runs(engine)
+            early = {p.name: self._start_fetch(p, locked=False) for p in selected if self.force}
             try:
-                results = self._sync_all(engine, selected, last)
+                ledger = self.ledger = self._open_ledger()
+                if not self.dry_run:
+                    ledger.begin(
+                        started_at=self.started_at, forced=self.force, requested=self.requested
+                    )
+            finally:
+                self.registered.set()
+            try:
+                results = self._sync_all(selected, early)
             except Exception:
-                self._close_run(engine, status="failed", exit_code=1)
+                ledger.close_run(status="failed", exit_code=1)
                 raise
             except BaseException:
-                self._close_run(engine, status="aborted", exit_code=130)
+                ledger.close_run(status="aborted", exit_code=130)
                 raise
             return self._finish(results, discovery)
         finally:
-            self._release_locks()
+            if self.ledger is not None:
+                self.ledger.release()
+            if self.client is not None:
+                self.client.close()
 
-    def _engine(self) -> Engine | None:
-        """The database, or None in a dry run against a database that does not exist yet."""
-        if not self.dry_run:
-            return self.syncer.engine()
-        path = sqlite_path(self.settings.database_url)
-        if path is not None and not path.exists():
-            return None
-        engine = open_engine(self.settings.database_url, create=False)
-        try:
-            with engine.connect() as connection:
-                if current_revision(connection) != HEAD_REVISION:
-                    return None
-        except SQLAlchemyError as exc:
-            raise DatabaseError(f"Cannot open the database: {describe(exc)}") from None
-        return engine
+    def _open_ledger(self) -> Ledger:
+        """The catalog (imported here, not at start-up); a dry run opens only one that
+        exists and is at head, and creates nothing."""
+        from aisync.db.ledger import Ledger, open_existing
 
-    def _last_syncs(self, engine: Engine | None, selected: list[Provider]) -> dict[str, datetime]:
-        if engine is None:
-            return {}
-        with engine.connect() as connection:
-            return repository.last_successful_syncs(connection, [p.name for p in selected])
-
-    def _start(self, engine: Engine) -> int:
-        """Insert the run and take its liveness lock before the row becomes visible.
-
-        Other runs treat a `running` row whose lock is free as crashed; taking the lock inside
-        the inserting transaction means no run ever sees this one without its lock.
-        """
-        with engine.begin() as connection:
-            run_id = repository.start_run(
-                connection,
-                started_at=self.started_at,
-                forced=self.force,
-                requested=self.requested,
-                version=__version__,
-            )
-            if self.locks is not None:
-                self.run_lock = self.locks.try_acquire(f"run:{run_id}", single_use=True)
-        return run_id
-
-    def _reap_stale_runs(self, engine: Engine) -> None:
-        """Mark runs that died without closing (SIGKILL, power loss) as aborted."""
-        assert self.locks is not None and self.run_id is not None
-        with engine.connect() as connection:
-            candidates = repository.running_runs(connection, besides=self.run_id)
-        now = _now()
-        for run_id, started_at in candidates:
-            lock = self.locks.try_acquire(f"run:{run_id}", single_use=True)
-            if lock is None and now - started_at < STALE_RUN_AGE:
-                continue
-            try:
-                with engine.begin() as connection:
-                    repository.mark_aborted(connection, run_id, finished_at=now)
-            finally:
-                if lock is not None:
-                    lock.release()
-
-    def _release_locks(self) -> None:
-        if self.run_lock is not None:
-            self.run_lock.release()
-            self.run_lock = None
-        if self.locks is not None:
-            self.locks.dispose()
+        if self.dry_run:
+            return Ledger(open_existing(self.settings.database_url), dry_run=True)
+        return Ledger(self.syncer.engine(), dry_run=False)
 
     def _sync_all(
-        self, engine: Engine | None, selected: list[Provider], last: dict[str, datetime]
+        self, selected: list[Provider], early: dict[str, _FetchStarted]
     ) -> list[ProviderResult]:
+        assert self.ledger is not None
+        last = self.ledger.last_syncs([p.name for p in selected])
         results: dict[str, ProviderResult] = {}
-        due = []
+        started = dict(early)
         for provider in selected:
             previous = last.get(provider.name)
+            if provider.name in started:
+                continue
             if previous is not None and self._fresh(provider, previous):
-                results[provider.name] = self._report(self._skip(engine, provider, previous))
+                results[provider.name] = self._report(self._skip(provider, previous))
             else:
-                due.append(provider)
-        if due:
-            results.update(self._fetch_and_write(engine, due, last))
+                started[provider.name] = self._start_fetch(provider, locked=True)
+        try:
+            for provider in selected:
+                if provider.name in started:
+                    result = self._complete(provider, started[provider.name], last)
+                    results[provider.name] = self._report(result)
+        except BaseException:
+            for fetch in started.values():
+                fetch.future.add_done_callback(_release_fetch_lock)
+            raise
         return [results[p.name] for p in selected]
 
     def _report(self, result: ProviderResult) -> ProviderResult:
@@ -279,119 +244,97 @@ class _Run:
         ttl = timedelta(seconds=self.settings.cache_ttl_for(provider.name))
         return _now() - previous < ttl
 
-    def _skip(
-        self, engine: Engine | None, provider: Provider, previous: datetime
-    ) -> ProviderResult:
+    def _skip(self, provider: Provider, previous: datetime) -> ProviderResult:
         result = ProviderResult(
             provider.name, "skipped", reason="cache_valid", last_synced_at=previous
         )
-        now = _now()
-        self._record(engine, result, started_at=now, finished_at=now)
+        assert self.ledger is not None
+        self.ledger.record(result, started_at=_now())
         return result
 
-    def _fetch_and_write(
-        self, engine: Engine | None, due: list[Provider], last: dict[str, datetime]
-    ) -> dict[str, ProviderResult]:
-        """Fetch concurrently; write each provider in turn as its fetch completes."""
-        settings = self.settings
-        results: dict[str, ProviderResult] = {}
-        with build_client(
-            settings.timeout,
-            max_retries=settings.max_retries,
-            retry_wait_cap=settings.retry_wait_cap,
-            transport=self.syncer._transport,
-        ) as client:
-            self.enrichment = Enrichment(self.syncer.plugins, settings, client)
+    def _http(self) -> httpx.Client:
+        """The run's one client (and the enrichment that downloads through it), built when
+        the first provider is due: an all-fresh run opens no connection at all."""
+        if self.client is None:
+            settings = self.settings
+            self.client = build_client(
+                settings.timeout,
+                max_retries=settings.max_retries,
+                retry_wait_cap=settings.retry_wait_cap,
+                transport=self.syncer._transport,
+            )
             if self.progress is not None:
-                client.event_hooks["response"].append(page_counter(self.progress))
-            gate = threading.BoundedSemaphore(settings.concurrency)
-            started = {p.name: self._start_fetch(engine, gate, p, client) for p in due}
-            try:
-                for provider in due:
-                    future, clock, started_at = started[provider.name]
-                    results[provider.name] = self._report(
-                        self._complete(
-                            engine, provider, future, clock, started_at, last.get(provider.name)
-                        )
-                    )
-            except BaseException:
-                for future, _, _ in started.values():
-                    future.add_done_callback(_release_fetch_lock)
-                raise
-        return results
+                self.client.event_hooks["response"].append(page_counter(self.progress))
+            self.enrichment = Enrichment(self.syncer.plugins, settings, self.client)
+        return self.client
 
-    def _start_fetch(
-        self,
-        engine: Engine | None,
-        gate: threading.BoundedSemaphore,
-        provider: Provider,
-        client: httpx.Client,
-    ) -> tuple[Future[_Fetched], float, datetime]:
-        """Lock and fetch in a daemon thread: Ctrl-C must not wait for a silent provider."""
+    def _start_fetch(self, provider: Provider, *, locked: bool) -> _FetchStarted:
+        """Fetch in a daemon thread (Ctrl-C must not wait for a silent provider), taking
+        the provider's lock before the fetch when `locked`, else once the run is registered."""
+        client = self._http()
         future: Future[_Fetched] = Future()
 
         def work() -> None:
             future.set_running_or_notify_cancel()
             fetched = _Fetched()
             try:
-                fetched.lock, fetched.skip = self._claim(engine, provider)
+                if locked:
+                    fetched.lock, fetched.skip = self._claim(provider)
                 if fetched.skip is None:
-                    with gate:
+                    with self.gate:
                         fetched.records = fetch_models(
                             self.syncer.plugins, provider, client, self.settings
                         )
+                if not locked:
+                    self.registered.wait()
+                    fetched.lock, fetched.skip = self._claim(provider)
             except BaseException as exc:
                 fetched.error = exc
             future.set_result(fetched)
 
         thread = threading.Thread(target=work, name=f"aisync-fetch-{provider.name}", daemon=True)
-        clock, started_at = time.monotonic(), _now()
+        started = _FetchStarted(future, time.monotonic(), _now())
         thread.start()
-        return future, clock, started_at
+        return started
 
-    def _claim(
-        self, engine: Engine | None, provider: Provider
-    ) -> tuple[Lock | None, tuple[str, datetime | None] | None]:
+    def _claim(self, provider: Provider) -> tuple[Lock | None, tuple[str, datetime | None] | None]:
         """Take the provider's lock, and look again at its freshness once it is ours.
 
         A run that waited for another one to finish syncing the provider would otherwise
         sync it again at once, which is exactly the duplicate work the lock prevents.
         """
-        if self.locks is None or engine is None:
+        ledger = self.ledger
+        if ledger is None:
             return None, None
-        lock = acquire(self.locks, f"provider:{provider.name}", self.settings.lock_timeout)
-        if lock is None:
+        taken, lock = ledger.claim(provider.name, self.settings.lock_timeout)
+        if not taken:
             return None, ("locked", None)
-        with engine.connect() as connection:
-            previous = repository.last_successful_syncs(connection, [provider.name])
-        when = previous.get(provider.name)
+        if lock is None or self.force:
+            return lock, None
+        when = ledger.last_syncs([provider.name]).get(provider.name)
         if when is not None and self._fresh(provider, when):
             return lock, ("cache_valid", when)
         return lock, None
 
     def _complete(
-        self,
-        engine: Engine | None,
-        provider: Provider,
-        future: Future[_Fetched],
-        clock: float,
-        started_at: datetime,
-        previous: datetime | None,
+        self, provider: Provider, started: _FetchStarted, last: dict[str, datetime]
     ) -> ProviderResult:
-        fetched = future.result()
+        assert self.ledger is not None
+        fetched = started.future.result()
+        previous = last.get(provider.name)
         try:
             if fetched.skip is not None:
                 reason, when = fetched.skip
                 result = ProviderResult(
                     provider.name, "skipped", reason=reason, last_synced_at=when or previous
                 )
-                self._record(engine, result, started_at=started_at, finished_at=_now())
+                self.ledger.record(result, started_at=started.at)
                 return result
             if fetched.error is not None:
                 raise fetched.error
             records, warnings = normalize(fetched.records)
             fetched.records = ()  # the plugin's own list: a big catalog must not be held twice
-            return self._apply(engine, provider, records, warnings, clock, previous)
+            return self._apply(provider, records, warnings, started.clock, previous)
         except AisyncError as exc:
             result = ProviderResult(
                 provider.name,
@@ -399,25 +342,26 @@ class _Run:
                 reason=getattr(exc, "reason", "error"),
                 error=_redact(str(exc), provider),
                 last_synced_at=previous,
-                duration_ms=_elapsed_ms(clock),
+                duration_ms=_elapsed_ms(started.clock),
             )
-            self._record(engine, result, started_at=started_at, finished_at=_now())
+            self.ledger.record(result, started_at=started.at)
             return result
         finally:
             fetched.release()
 
     def _apply(
         self,
-        engine: Engine | None,
         provider: Provider,
         records: list[ModelRecord],
         warnings: list[str],
         clock: float,
         previous: datetime | None,
     ) -> ProviderResult:
-        records = self._enrich(engine, provider, records, warnings)
+        assert self.ledger is not None and self.enrichment is not None
+        state = self.ledger.enrichment_state(provider.name)
+        records = self.enrichment.apply(provider, records, state, warnings)
         figures, stats_error = self._stats(provider, records)
-        diff = self._diff(engine, provider, records)
+        diff = self._diff(provider, records)
         suspicion = diff.mass_removal()
         if suspicion and not self.allow_removals:
             raise SuspectListing(
@@ -437,30 +381,12 @@ class _Run:
             warnings=tuple(_redact(w, provider) for w in warnings),
             duration_ms=_elapsed_ms(clock),
         )
-        if engine is not None and not self.dry_run and self.run_id is not None:
-            self._write(engine, provider, diff, result)
+        self.ledger.write(diff, result)
         return result
 
-    def _enrich(
-        self,
-        engine: Engine | None,
-        provider: Provider,
-        records: list[ModelRecord],
-        warnings: list[str],
-    ) -> list[ModelRecord]:
-        """Fill what the API left empty; the catalog gives previous values and overrides."""
-        state = EnrichmentState()
-        if engine is not None:
-            with engine.connect() as connection:
-                state = repository.enrichment_state(connection, provider.name)
-        assert self.enrichment is not None
-        return self.enrichment.apply(provider, records, state, warnings)
-
-    def _diff(self, engine: Engine | None, provider: Provider, records: list[ModelRecord]) -> Diff:
-        stored = {}
-        if engine is not None:
-            with engine.connect() as connection:
-                stored = repository.stored_models(connection, provider.name)
+    def _diff(self, provider: Provider, records: list[ModelRecord]) -> Diff:
+        assert self.ledger is not None
+        stored = self.ledger.stored_models(provider.name)
         try:
             return compute_diff(stored, records)
         except (TypeError, ValueError, RecursionError) as exc:
@@ -476,44 +402,6 @@ class _Run:
         except Exception as exc:
             return {}, f"{type(exc).__name__}: {exc}"
 
-    def _write(
-        self, engine: Engine, provider: Provider, diff: Diff, result: ProviderResult
-    ) -> None:
-        assert self.run_id is not None
-        now = _now()
-        outcome = _outcome(result, started_at=now - timedelta(milliseconds=result.duration_ms))
-        try:
-            with engine.begin() as connection:
-                repository.write_listing(
-                    connection, provider=provider.name, run_id=self.run_id, now=now, diff=diff
-                )
-                repository.record_stats(connection, self.run_id, provider.name, result.stats)
-                repository.record_provider_sync(connection, self.run_id, outcome)
-        except SQLAlchemyError as exc:
-            raise DatabaseError(f"Cannot write the catalog: {describe(exc)}") from exc
-
-    def _record(
-        self,
-        engine: Engine | None,
-        result: ProviderResult,
-        *,
-        started_at: datetime,
-        finished_at: datetime,
-    ) -> None:
-        if engine is None or self.dry_run or self.run_id is None:
-            return
-        outcome = _outcome(result, started_at=started_at, finished_at=finished_at)
-        with engine.begin() as connection:
-            repository.record_provider_sync(connection, self.run_id, outcome)
-
-    def _close_run(self, engine: Engine | None, *, status: str, exit_code: int) -> None:
-        if engine is None or self.run_id is None:
-            return
-        with engine.begin() as connection:
-            repository.finish_run(
-                connection, self.run_id, status=status, exit_code=exit_code, finished_at=_now()
-            )
-
     def _finish(
         self,
         results: Iterable[ProviderResult],
@@ -525,7 +413,7 @@ class _Run:
             started_at=self.started_at,
             finished_at=_now(),
             results=tuple(results),
-            run_id=self.run_id,
+            run_id=self.ledger.run_id if self.ledger else None,
             dry_run=self.dry_run,
             forced=self.force,
             message=message,
@@ -533,18 +421,24 @@ class _Run:
             warnings=tuple(self.enrichment.run_warnings() if self.enrichment else ()),
         )
         if message is not None and not self.dry_run:
-            engine = self.syncer.engine()
-            self.run_id = self._start(engine)
-            report = dataclasses.replace(report, run_id=self.run_id)
-            self._close_run(engine, status=report.status, exit_code=report.exit_code)
-        else:
-            self._close_run(
-                self.syncer.engine() if self.run_id else None,
-                status=report.status,
-                exit_code=report.exit_code,
-            )
+            report = self._record_refused_run(report)
+        elif self.ledger is not None:
+            self.ledger.close_run(status=report.status, exit_code=report.exit_code)
         self._notify(report)
         return report
+
+    def _record_refused_run(self, report: SyncReport) -> SyncReport:
+        """A run refused before it started (unknown provider, no credentials) is still a
+        run: cron's failures must show in `sync_runs`."""
+        ledger = self._open_ledger()
+        try:
+            run_id = ledger.begin(
+                started_at=self.started_at, forced=self.force, requested=self.requested
+            )
+            ledger.close_run(status=report.status, exit_code=report.exit_code)
+        finally:
+            ledger.release()
+        return dataclasses.replace(report, run_id=run_id)
 
     def _notify(self, report: SyncReport) -> None:
         """Call every `sync_finished` hook; a failing one is logged, never fatal."""
@@ -560,6 +454,14 @@ class _Run:
                     exc,
                 )
                 log.debug("sync_finished hook of %s failed", impl.plugin_name, exc_info=True)
+
+
+@dataclass(frozen=True)
+class _FetchStarted:
+    future: Future[_Fetched]
+    #: When the fetch began, for its duration (monotonic) and its row (wall clock).
+    clock: float
+    at: datetime
 
 
 @dataclass
@@ -580,24 +482,6 @@ class _Fetched:
 
 def _release_fetch_lock(future: Future[_Fetched]) -> None:
     future.result().release()
-
-
-def _outcome(
-    result: ProviderResult, *, started_at: datetime, finished_at: datetime | None = None
-) -> repository.ProviderOutcome:
-    return repository.ProviderOutcome(
-        provider=result.provider,
-        status=result.status,
-        reason=result.reason,
-        error=result.error,
-        models_found=result.models_found,
-        added=result.added,
-        changed=result.changed,
-        removed=result.removed,
-        started_at=started_at,
-        finished_at=finished_at or _now(),
-        duration_ms=result.duration_ms,
-    )
 
 
 def _redact(text: str, provider: Provider) -> str:

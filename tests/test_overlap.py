@@ -254,3 +254,37 @@ def test_a_lock_dies_with_its_process(database_url: str) -> None:
     finally:
         holder.kill()
         locks.dispose()
+
+
+def test_a_forced_run_fetches_at_once_and_writes_only_under_the_lock(
+    environ: dict[str, str], fake_server: FakeServer, database_url: str
+) -> None:
+    """A forced run fetches before it opens the catalog (the database layer loads while
+    providers answer); it still writes only once it holds the provider's lock."""
+    fake_server.route("/models", Reply(200, LISTING))
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, database_url], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "held"
+        args = ("--force", "--provider", "openai")
+        code, stdout, stderr = finish(start(environ, *args, "--lock-timeout", "0.3"))
+        assert code == 0, stderr
+        assert "⏭ Skipped (locked)" in stdout
+        assert len(fake_server.requests) == 1
+        assert rows(database_url, "SELECT status, reason FROM provider_syncs") == [
+            ("skipped", "locked")
+        ]
+        assert rows(database_url, "SELECT COUNT(*) FROM model_versions") == [(0,)]
+
+        waiting = start(environ, *args, "--lock-timeout", "30")
+        wait_for(lambda: len(fake_server.requests) == 2, "the waiting run's request")
+        holder.kill()
+        code, stdout, stderr = finish(waiting)
+    finally:
+        holder.kill()
+        holder.wait(timeout=30)
+    assert code == 0, stderr
+    assert "✓ Found 2 models" in stdout
+    assert rows(database_url, "SELECT COUNT(*) FROM model_versions") == [(2,)]

@@ -1,0 +1,196 @@
+"""A sync run's dealings with the catalog: its row, its locks, what it reads and writes.
+
+The engine reaches the database only through a `Ledger`, and imports this module only when
+it needs the database: a forced run starts its fetches first and loads SQLAlchemy while the
+providers answer. Every SQLAlchemy error leaves here as a `DatabaseError` with the
+driver's own reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from aisync import __version__
+from aisync.db import repository
+from aisync.db.connect import describe, open_engine, sqlite_path
+from aisync.db.locks import Lock, Locks, acquire, locks_for
+from aisync.db.migrate import HEAD_REVISION, current_revision, ensure_schema
+from aisync.diff import Diff, StoredModel
+from aisync.enrich import EnrichmentState
+from aisync.errors import DatabaseError
+from aisync.report import ProviderResult
+
+#: A run still `running` after this long is stale even if its lock looks held.
+STALE_RUN_AGE = timedelta(days=1)
+
+
+def open_catalog(url: str) -> Engine:
+    """The catalog's engine, migrated to the current schema."""
+    engine = open_engine(url)
+    with guarded("Database error"):
+        ensure_schema(engine)
+    return engine
+
+
+def open_existing(url: str) -> Engine | None:
+    """The catalog as it is, or None where it does not exist yet or is not at head: a dry
+    run creates nothing, not even the SQLite file."""
+    path = sqlite_path(url)
+    if path is not None and not path.exists():
+        return None
+    engine = open_engine(url, create=False)
+    with guarded("Cannot open the database"), engine.connect() as connection:
+        at_head = current_revision(connection) == HEAD_REVISION
+    return engine if at_head else None
+
+
+@contextmanager
+def guarded(what: str) -> Iterator[None]:
+    """SQLAlchemy's errors as one line: `what: the driver's reason`."""
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        raise DatabaseError(f"{what}: {describe(exc)}") from exc
+
+
+class Ledger:
+    """One run's record in the catalog; with no engine (a dry run before the first sync),
+    every read finds nothing and nothing is written."""
+
+    def __init__(self, engine: Engine | None, *, dry_run: bool) -> None:
+        self._engine = engine
+        self._writes = engine is not None and not dry_run
+        self._locks: Locks | None = None
+        self._run_lock: Lock | None = None
+        self.run_id: int | None = None
+
+    def begin(self, *, started_at: datetime, forced: bool, requested: Sequence[str] | None) -> int:
+        """Insert the run and take its liveness lock before the row becomes visible, then
+        mark runs that died without closing (SIGKILL, power loss) as aborted.
+
+        Other runs treat a `running` row whose lock is free as crashed; taking the lock
+        inside the inserting transaction means no run ever sees this one without its lock.
+        """
+        assert self._engine is not None and self._writes
+        with guarded("Database error"):
+            self._locks = locks_for(self._engine)
+            with self._engine.begin() as connection:
+                self.run_id = repository.start_run(
+                    connection,
+                    started_at=started_at,
+                    forced=forced,
+                    requested=requested,
+                    version=__version__,
+                )
+                self._run_lock = self._locks.try_acquire(f"run:{self.run_id}", single_use=True)
+            self._reap_stale_runs()
+        return self.run_id
+
+    def _reap_stale_runs(self) -> None:
+        assert self._engine is not None and self._locks is not None
+        with self._engine.connect() as connection:
+            candidates = repository.running_runs(connection, besides=self.run_id or 0)
+        now = _now()
+        for run_id, started_at in candidates:
+            lock = self._locks.try_acquire(f"run:{run_id}", single_use=True)
+            if lock is None and now - started_at < STALE_RUN_AGE:
+                continue
+            try:
+                with self._engine.begin() as connection:
+                    repository.mark_aborted(connection, run_id, finished_at=now)
+            finally:
+                if lock is not None:
+                    lock.release()
+
+    def claim(self, provider: str, timeout: float) -> tuple[bool, Lock | None]:
+        """Take the provider's lock, waiting at most `timeout` seconds: (False, None) when
+        another run keeps it; (True, None) when this run takes no locks (dry runs)."""
+        if self._locks is None:
+            return True, None
+        with guarded("Database error"):
+            lock = acquire(self._locks, f"provider:{provider}", timeout)
+        return lock is not None, lock
+
+    def last_syncs(self, providers: Sequence[str]) -> dict[str, datetime]:
+        """When each provider last synced successfully (absent: never)."""
+        if self._engine is None:
+            return {}
+        with guarded("Database error"), self._engine.connect() as connection:
+            return repository.last_successful_syncs(connection, providers)
+
+    def enrichment_state(self, provider: str) -> EnrichmentState:
+        if self._engine is None:
+            return EnrichmentState()
+        with guarded("Database error"), self._engine.connect() as connection:
+            return repository.enrichment_state(connection, provider)
+
+    def stored_models(self, provider: str) -> dict[str, StoredModel]:
+        if self._engine is None:
+            return {}
+        with guarded("Database error"), self._engine.connect() as connection:
+            return repository.stored_models(connection, provider)
+
+    def write(self, diff: Diff, result: ProviderResult) -> None:
+        """The provider's new versions, events, statistics and outcome, in one transaction."""
+        if not self._writes or self.run_id is None:
+            return
+        now = _now()
+        outcome = _outcome(result, started_at=now - timedelta(milliseconds=result.duration_ms))
+        assert self._engine is not None
+        with guarded("Cannot write the catalog"), self._engine.begin() as connection:
+            repository.write_listing(
+                connection, provider=result.provider, run_id=self.run_id, now=now, diff=diff
+            )
+            repository.record_stats(connection, self.run_id, result.provider, result.stats)
+            repository.record_provider_sync(connection, self.run_id, outcome)
+
+    def record(self, result: ProviderResult, *, started_at: datetime) -> None:
+        """The outcome of a provider that wrote no listing (skipped or failed)."""
+        if not self._writes or self.run_id is None:
+            return
+        outcome = _outcome(result, started_at=started_at)
+        assert self._engine is not None
+        with guarded("Database error"), self._engine.begin() as connection:
+            repository.record_provider_sync(connection, self.run_id, outcome)
+
+    def close_run(self, *, status: str, exit_code: int) -> None:
+        if not self._writes or self.run_id is None:
+            return
+        assert self._engine is not None
+        with guarded("Database error"), self._engine.begin() as connection:
+            repository.finish_run(
+                connection, self.run_id, status=status, exit_code=exit_code, finished_at=_now()
+            )
+
+    def release(self) -> None:
+        """Give back the run's own lock and close the lock connections."""
+        if self._run_lock is not None:
+            self._run_lock.release()
+            self._run_lock = None
+        if self._locks is not None:
+            self._locks.dispose()
+
+
+def _outcome(result: ProviderResult, *, started_at: datetime) -> repository.ProviderOutcome:
+    return repository.ProviderOutcome(
+        provider=result.provider,
+        status=result.status,
+        reason=result.reason,
+        error=result.error,
+        models_found=result.models_found,
+        added=result.added,
+        changed=result.changed,
+        removed=result.removed,
+        started_at=started_at,
+        finished_at=_now(),
+        duration_ms=result.duration_ms,
+    )
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
