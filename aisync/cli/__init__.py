@@ -11,8 +11,15 @@ from typing import Any
 
 import click
 
-from aisync import __version__
-from aisync.report import EXIT_INTERRUPTED, EXIT_USAGE
+#: httpx imports its own command line (click, rich.syntax, pygments' lexers) whenever those
+#: are installed, as they are with aisync: a third of every aisync command's start-up for
+#: code it never runs (a lazy import upstream fixes it: pydantic/httpx2#947). Marking the
+#: module absent makes httpx fall back to its stub `main`; a library user's process, which
+#: does not import the CLI, is left alone.
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+
+from aisync import __version__  # noqa: E402
+from aisync.report import EXIT_INTERRUPTED, EXIT_USAGE  # noqa: E402
 
 
 class AisyncGroup(click.Group):
