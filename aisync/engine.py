@@ -212,16 +212,22 @@ class _Run:
     ) -> list[ProviderResult]:
         assert self.ledger is not None
         last = self.ledger.last_syncs([p.name for p in selected])
-        results: dict[str, ProviderResult] = {}
         started = dict(early)
+        fresh = []
         for provider in selected:
             previous = last.get(provider.name)
             if provider.name in started:
                 continue
             if previous is not None and self._fresh(provider, previous):
-                results[provider.name] = self._report(self._skip(provider, previous))
+                fresh.append(
+                    ProviderResult(
+                        provider.name, "skipped", reason="cache_valid", last_synced_at=previous
+                    )
+                )
             else:
                 started[provider.name] = self._start_fetch(provider, locked=True)
+        self.ledger.record(*fresh, started_at=_now())
+        results = {result.provider: self._report(result) for result in fresh}
         try:
             for provider in selected:
                 if provider.name in started:
@@ -243,14 +249,6 @@ class _Run:
             return False
         ttl = timedelta(seconds=self.settings.cache_ttl_for(provider.name))
         return _now() - previous < ttl
-
-    def _skip(self, provider: Provider, previous: datetime) -> ProviderResult:
-        result = ProviderResult(
-            provider.name, "skipped", reason="cache_valid", last_synced_at=previous
-        )
-        assert self.ledger is not None
-        self.ledger.record(result, started_at=_now())
-        return result
 
     def _http(self) -> httpx.Client:
         """The run's one client (and the enrichment that downloads through it), built when

@@ -149,14 +149,16 @@ class Ledger:
             repository.record_stats(connection, self.run_id, result.provider, result.stats)
             repository.record_provider_sync(connection, self.run_id, outcome)
 
-    def record(self, result: ProviderResult, *, started_at: datetime) -> None:
-        """The outcome of a provider that wrote no listing (skipped or failed)."""
-        if not self._writes or self.run_id is None:
+    def record(self, *results: ProviderResult, started_at: datetime) -> None:
+        """The outcomes of providers that wrote no listing (skipped or failed), in one
+        transaction: an all-fresh cron run commits once, not once per provider."""
+        if not self._writes or self.run_id is None or not results:
             return
-        outcome = _outcome(result, started_at=started_at)
         assert self._engine is not None
         with guarded("Database error"), self._engine.begin() as connection:
-            repository.record_provider_sync(connection, self.run_id, outcome)
+            for result in results:
+                outcome = _outcome(result, started_at=started_at)
+                repository.record_provider_sync(connection, self.run_id, outcome)
 
     def close_run(self, *, status: str, exit_code: int) -> None:
         if not self._writes or self.run_id is None:
