@@ -11,7 +11,7 @@ import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from aisync.diff import Diff, compute_diff
+from aisync.diff import Diff, StoredModel, compute_diff
 from aisync.discovery import Discovery, discover, select
 from aisync.enrich import Enrichment
 from aisync.errors import AisyncError, ProviderError, SuspectListing, UsageError
@@ -356,10 +356,10 @@ class _Run:
         previous: datetime | None,
     ) -> ProviderResult:
         assert self.ledger is not None and self.enrichment is not None
-        state = self.ledger.enrichment_state(provider.name)
+        stored, state = self.ledger.stored_listing(provider.name)
         records = self.enrichment.apply(provider, records, state, warnings)
         figures, stats_error = self._stats(provider, records)
-        diff = self._diff(provider, records)
+        diff = _diff(stored, records)
         suspicion = diff.mass_removal()
         if suspicion and not self.allow_removals:
             raise SuspectListing(
@@ -381,14 +381,6 @@ class _Run:
         )
         self.ledger.write(diff, result)
         return result
-
-    def _diff(self, provider: Provider, records: list[ModelRecord]) -> Diff:
-        assert self.ledger is not None
-        stored = self.ledger.stored_models(provider.name)
-        try:
-            return compute_diff(stored, records)
-        except (TypeError, ValueError, RecursionError) as exc:
-            raise ProviderError(f"Plugin returned a raw payload that is not JSON: {exc}") from exc
 
     def _stats(
         self, provider: Provider, records: list[ModelRecord]
@@ -480,6 +472,13 @@ class _Fetched:
 
 def _release_fetch_lock(future: Future[_Fetched]) -> None:
     future.result().release()
+
+
+def _diff(stored: Mapping[str, StoredModel], records: list[ModelRecord]) -> Diff:
+    try:
+        return compute_diff(stored, records)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise ProviderError(f"Plugin returned a raw payload that is not JSON: {exc}") from exc
 
 
 def _redact(text: str, provider: Provider) -> str:

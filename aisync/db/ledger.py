@@ -123,17 +123,12 @@ class Ledger:
         with guarded("Database error"), self._engine.connect() as connection:
             return repository.last_successful_syncs(connection, providers)
 
-    def enrichment_state(self, provider: str) -> EnrichmentState:
+    def stored_listing(self, provider: str) -> tuple[dict[str, StoredModel], EnrichmentState]:
+        """The provider's models as the catalog has them, and what enrichment carries forward."""
         if self._engine is None:
-            return EnrichmentState()
+            return {}, EnrichmentState()
         with guarded("Database error"), self._engine.connect() as connection:
-            return repository.enrichment_state(connection, provider)
-
-    def stored_models(self, provider: str) -> dict[str, StoredModel]:
-        if self._engine is None:
-            return {}
-        with guarded("Database error"), self._engine.connect() as connection:
-            return repository.stored_models(connection, provider)
+            return repository.stored_listing(connection, provider)
 
     def write(self, diff: Diff, result: ProviderResult) -> None:
         """The provider's new versions, events, statistics and outcome, in one transaction."""

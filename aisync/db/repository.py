@@ -11,7 +11,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Text,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    type_coerce,
+    update,
+)
 
 from aisync.db.bulk import BulkInsert
 from aisync.db.tables import events, models, overrides, provider_syncs, runs, stats, versions
@@ -98,11 +108,16 @@ def last_successful_syncs(connection: Connection, providers: Iterable[str]) -> d
     return {name: when for name, when in connection.execute(query) if when is not None}
 
 
-def stored_models(connection: Connection, provider: str) -> dict[str, StoredModel]:
-    """Every model the provider ever listed, with its latest version and hash.
+def stored_listing(
+    connection: Connection, provider: str
+) -> tuple[dict[str, StoredModel], EnrichmentState]:
+    """Every model the provider ever listed with its latest version and hash, and what
+    enrichment needs of the catalog: one pass over the latest versions, whatever the size.
 
-    One query whatever the catalog's size; rows become `StoredModel`s straight from their
-    columns (no datetime conversion), since a re-sync of a big catalog reads every one.
+    Only a version with a non-API origin or a disagreement has anything to carry forward,
+    and only those versions' values are read, in a second query. The origins are read as
+    JSON text and looked at undecoded: a big catalog synced without sources has 100,000
+    versions whose every origin is the API.
     """
     latest = (
         select(versions.c.model, func.max(versions.c.version).label("version"))
@@ -118,6 +133,9 @@ def stored_models(connection: Connection, provider: str) -> dict[str, StoredMode
             latest.c.version,
             versions.c.content_hash,
             models.c.removed_at.is_not(None),
+            versions.c.id,
+            type_coerce(versions.c.field_sources, Text),
+            versions.c.disagreements.is_not(None),
         )
         .join(latest, latest.c.model == models.c.id)
         .join(
@@ -126,7 +144,26 @@ def stored_models(connection: Connection, provider: str) -> dict[str, StoredMode
         )
         .where(models.c.provider == provider)
     )
-    return {row[1]: StoredModel._make(row) for row in connection.execute(query).all()}
+    stored: dict[str, StoredModel] = {}
+    carried: list[int] = []
+    for (
+        pk,
+        model_id,
+        version,
+        digest,
+        removed,
+        version_pk,
+        sources,
+        disagrees,
+    ) in connection.execute(query):
+        stored[model_id] = StoredModel(pk, model_id, version, digest, removed)
+        if disagrees or not _all_api(sources):
+            carried.append(version_pk)
+    state = EnrichmentState(
+        previous=_carried_forward(connection, carried),
+        overrides=provider_overrides(connection, provider),
+    )
+    return stored, state
 
 
 def write_listing(
@@ -277,45 +314,36 @@ def _encoded_disagreements(disagreements: Mapping[str, Mapping[str, Any]]) -> An
 #: values that lost (never the raw payload, the largest column by far).
 _PROVENANCE_COLUMNS = (*ENRICHABLE_FIELDS, "field_sources", "disagreements")
 
+#: Version ids per `IN (...)`: well under every backend's limit on bound parameters.
+_IDS_PER_QUERY = 1_000
 
-def _latest_versions(provider: str, *where: Any) -> Any:
-    """The provenance columns of the latest version of each model of `provider`."""
-    latest = (
-        select(versions.c.model, func.max(versions.c.version).label("version"))
-        .join(models, models.c.id == versions.c.model)
-        .where(models.c.provider == provider, *where)
-        .group_by(versions.c.model)
-        .subquery()
+
+def _carried_forward(connection: Connection, version_pks: Sequence[int]) -> dict[str, Previous]:
+    """The provenance columns of these versions, by model id."""
+    query = select(models.c.model_id, *(versions.c[name] for name in _PROVENANCE_COLUMNS)).join(
+        models, models.c.id == versions.c.model
     )
-    return (
-        select(models.c.model_id, *(versions.c[name] for name in _PROVENANCE_COLUMNS))
-        .join(latest, latest.c.model == models.c.id)
-        .join(
-            versions,
-            (versions.c.model == latest.c.model) & (versions.c.version == latest.c.version),
-        )
-        .where(models.c.provider == provider, *where)
-    )
+    previous = {}
+    for start in range(0, len(version_pks), _IDS_PER_QUERY):
+        chunk = version_pks[start : start + _IDS_PER_QUERY]
+        for row in connection.execute(query.where(versions.c.id.in_(chunk))):
+            previous[row.model_id] = _previous(row._mapping)
+    return previous
 
 
-def enrichment_state(connection: Connection, provider: str) -> EnrichmentState:
-    """What enrichment needs of the catalog for `provider`: each model's latest values and
-    their origins (to carry forward what an unavailable source said), and the overrides.
+def _all_api(sources: object) -> bool:
+    """Whether every origin of a version's `field_sources` is the API.
 
-    A model whose every value came from the API, with no disagreement, is left out: such
-    a version has nothing to carry forward, and enrichment treats it as a model seen for
-    the first time, which is the lean path a big catalog synced without sources takes.
+    The value is JSON text (`{"context_window": "api", ...}`), or a dict where the driver
+    decodes JSON itself (psycopg). In the text, each field has one colon and neither field
+    names nor `"api"` hold one, so equal counts mean every origin is `"api"`; any other
+    origin, even one with a colon in its name, makes the counts differ.
     """
-    previous = {
-        row.model_id: _previous(row._mapping)
-        for row in connection.execute(_latest_versions(provider))
-        if row.disagreements or _enriched(row.field_sources)
-    }
-    return EnrichmentState(previous=previous, overrides=provider_overrides(connection, provider))
-
-
-def _enriched(sources: object) -> bool:
-    return isinstance(sources, dict) and any(origin != API for origin in sources.values())
+    if sources is None:
+        return True
+    if isinstance(sources, str):
+        return sources.count(":") == sources.count(f'"{API}"')
+    return isinstance(sources, dict) and all(origin == API for origin in sources.values())
 
 
 def _previous(row: Mapping[str, Any]) -> Previous:
