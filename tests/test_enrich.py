@@ -17,9 +17,12 @@ from sqlalchemy import create_engine, text
 from aisync import hookimpl
 from aisync.cli import cli
 from aisync.engine import Syncer
+from aisync.enrich import resolve
 from aisync.provenance import model_sources
+from aisync.records import ModelRecord
 from aisync.settings import load_settings
 from aisync_providers import litellm, models_dev
+from aisync_providers.source_ids import model_key, model_keys
 from tests.fakeserver import FakeServer, Reply
 
 TESTS = Path(__file__).parent
@@ -356,8 +359,6 @@ def test_matching_is_exact_with_the_documented_normalizations() -> None:
     assert "gemini-2.5-pro" in index["gemini"]  # provider/ prefix removed
     assert "sample_spec" not in index["openai"]
     assert "gpt-4o-2024-08" not in index["openai"]
-    from aisync_providers.source_ids import model_key
-
     assert model_key("gemini", "models/Gemini-2.5-Pro") == "gemini-2.5-pro"
     assert model_key("ollama", "llama3.2:latest") == "llama3.2"
     assert model_key("openai", "gpt-4o:latest") == "gpt-4o:latest"
@@ -386,9 +387,24 @@ def test_litellm_indexes_only_mapped_providers_first_entry_and_real_entries_firs
 
 
 def test_a_listing_is_keyed_like_each_of_its_ids() -> None:
-    from aisync_providers.source_ids import model_key, model_keys
-
     ids = ["models/Gemini-2.5-Pro", "llama3.2:latest", "GPT-4o:latest", "gpt-4o-2024-08-06"]
     for kind in ("gemini", "ollama", "openai"):
         assert model_keys(kind, ids) == [model_key(kind, model_id) for model_id in ids]
     assert model_keys("ollama", ids)[1:3] == ["llama3.2", "gpt-4o"]
+
+
+@pytest.mark.parametrize(
+    "offered",
+    [
+        ("vision", "chat", "teleportation", 7),
+        ("vision", ["chat"], "chat", "teleportation"),
+        ["vision", "chat", "chat"],
+        {"vision": True, "chat": True},
+    ],
+)
+def test_offered_capabilities_are_cleaned_whatever_their_shape(offered: Any) -> None:
+    record = ModelRecord("m1", release_date=date(2025, 1, 1))
+    for _ in range(2):  # the second time from the memo, when the shape allows one
+        merged = resolve(record, {"src": {"m1": {"capabilities": offered}}}, None, {})
+        assert merged.capabilities == ("chat", "vision")
+        assert merged.field_sources == {"capabilities": "src", "release_date": "api"}
