@@ -130,19 +130,15 @@ class Enrichment:
             A source that is down or missing is the run's concern (`run_warnings`).
         """
         answers = {name: self._ask(name, provider, records, warnings) for name in self._sources}
-        answered = set().union(*(answer for answer in answers.values() if answer))
-        enriched = []
-        for record in records:
-            model_id = record.model_id
-            previous = state.previous.get(model_id)
-            overrides = state.overrides.get(model_id)
-            if previous is None and overrides is None and model_id not in answered:
-                # The common case, kept lean: nothing but the API has a say, so the record
-                # goes on as it is; its empty `field_sources` means "all from the API".
-                enriched.append(record)
-            else:
-                enriched.append(resolve(record, answers, previous, overrides or {}))
-        return enriched
+        touched = set(state.previous).union(
+            state.overrides, *(answer for answer in answers.values() if answer)
+        )
+        # Only a model something has a say about is resolved. The rest, usually most, go on
+        # as they are: an empty `field_sources` means "all from the API".
+        return [
+            _resolved(record, answers, state) if record.model_id in touched else record
+            for record in records
+        ]
 
     def _ask(
         self,
@@ -179,6 +175,16 @@ class Enrichment:
             if name in self._unserved
         ]
         return [*self._cache.take_warnings(), *unserved]
+
+
+def _resolved(
+    record: ModelRecord,
+    answers: Mapping[str, Mapping[str, Mapping[str, Any]] | None],
+    state: EnrichmentState,
+) -> ModelRecord:
+    model_id = record.model_id
+    overrides = state.overrides.get(model_id) or {}
+    return resolve(record, answers, state.previous.get(model_id), overrides)
 
 
 def resolve(
