@@ -223,16 +223,23 @@ class _Merge:
 
     def __init__(self, record: ModelRecord) -> None:
         self._record = record
-        self.values = dict(zip(ENRICHABLE_FIELDS, _enrichable(record.__dict__), strict=True))
-        self.sources = _origins(self.values)
+        self._fields = record.__dict__
+        #: Only the fields whose value was decided here; the others keep the record's.
+        self.values: dict[str, Any] = {}
+        self.sources = api_origins(record)
         self.disagreements: dict[str, dict[str, Any]] = {}
+
+    def current(self, name: str) -> Any:
+        """The field's value as decided so far: the record's until something replaces it."""
+        values = self.values
+        return values[name] if name in values else self._fields[name]
 
     def offer(self, source: str, entry: Mapping[str, Any], *, clean: bool) -> None:
         if not isinstance(entry, Mapping):
             return
         values, sources = self.values, self.sources
         for name, offered in entry.items():
-            if offered is None or name not in values:
+            if offered is None or name not in _ENRICHABLE:
                 continue
             value = _CLEANERS[name](offered) if clean else offered
             if is_empty(value):
@@ -240,7 +247,7 @@ class _Merge:
             origin = sources.get(name)
             if origin is None:
                 values[name], sources[name] = value, source
-            elif value != values[name] and origin != source:
+            elif value != self.current(name) and origin != source:
                 self.disagreements.setdefault(name, {})[source] = value
 
     def carry_switched_off(self, previous: Previous, configured: set[str]) -> None:
@@ -260,9 +267,9 @@ class _Merge:
                     self.offer(source, {name: value}, clean=False)
 
     def override(self, name: str, value: Any) -> None:
-        if name not in self.values:
+        if name not in _ENRICHABLE:
             return
-        current, origin = self.values[name], self.sources.get(name)
+        current, origin = self.current(name), self.sources.get(name)
         if origin is not None and origin != OVERRIDE and current != value:
             self.disagreements.setdefault(name, {})[origin] = current
         self.values[name], self.sources[name] = value, OVERRIDE
@@ -282,7 +289,8 @@ class _Merge:
         return clone
 
 
-_enrichable = operator.itemgetter(*ENRICHABLE_FIELDS)
+_ENRICHABLE = frozenset(ENRICHABLE_FIELDS)
+_enrichable_values = operator.itemgetter(*ENRICHABLE_FIELDS)
 
 
 def _capabilities(value: Any) -> tuple[str, ...]:
@@ -307,13 +315,8 @@ _CLEANERS = {**CLEANERS, "capabilities": _capabilities}
 def api_origins(record: ModelRecord) -> dict[str, str]:
     """`api` for every field the record has a value in: the origins of a record that
     enrichment passed on untouched (its `field_sources` empty), as the catalog stores them."""
-    values = record.__dict__
-    return _origins({name: values[name] for name in ENRICHABLE_FIELDS})
-
-
-def _origins(values: Mapping[str, Any]) -> dict[str, str]:
-    """`api` for each of `values` (field -> value, in `ENRICHABLE_FIELDS` order) that holds one."""
-    return {name: API for name, value in values.items() if value is not None and value != ()}
+    values = zip(ENRICHABLE_FIELDS, _enrichable_values(record.__dict__), strict=True)
+    return {name: API for name, value in values if value is not None and value != ()}
 
 
 def _carried(previous: Previous | None, source: str) -> dict[str, Any]:
