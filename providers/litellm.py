@@ -138,7 +138,7 @@ def entry_fields(entry: Mapping[str, Any]) -> dict[str, Any]:
 def per_million(value: Any) -> float | None:
     """USD per token -> USD per million tokens, rounded to 9 decimals so that binary
     floating point does not turn LiteLLM's 2.5e-06 into 2.4999999999999996."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     return round(value * 1_000_000, 9)
 
@@ -146,9 +146,7 @@ def per_million(value: Any) -> float | None:
 def _tiers(entry: Mapping[str, Any]) -> list[dict[str, Any]]:
     """`input_cost_per_token_above_200k_tokens` & co. as models.dev-shaped tiers."""
     tiers: dict[int, dict[str, Any]] = {}
-    for key in entry:
-        if "_above_" not in key:
-            continue
+    for key in [key for key in entry if "_above_" in key]:
         match = _TIER_KEY.match(key)
         if match is None or match.group(1) not in PRICES:
             continue

@@ -42,4 +42,4 @@ def matches(
 
 def capabilities_from_flags(flags: dict[str, bool]) -> tuple[str, ...]:
     """The capability words whose flag is True, in the order given."""
-    return tuple(name for name, value in flags.items() if value is True)
+    return tuple([name for name, value in flags.items() if value is True])
