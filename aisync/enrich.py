@@ -15,6 +15,8 @@ are applied here, never in a plugin, so no plugin can break them:
 
 from __future__ import annotations
 
+import functools
+import operator
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -128,19 +130,15 @@ class Enrichment:
             A source that is down or missing is the run's concern (`run_warnings`).
         """
         answers = {name: self._ask(name, provider, records, warnings) for name in self._sources}
-        answered = set().union(*(answer for answer in answers.values() if answer))
-        enriched = []
-        for record in records:
-            model_id = record.model_id
-            previous = state.previous.get(model_id)
-            overrides = state.overrides.get(model_id)
-            if previous is None and overrides is None and model_id not in answered:
-                # The common case, kept lean: nothing but the API has a say, so the record
-                # goes on as it is; its empty `field_sources` means "all from the API".
-                enriched.append(record)
-            else:
-                enriched.append(resolve(record, answers, previous, overrides or {}))
-        return enriched
+        touched = set(state.previous).union(
+            state.overrides, *(answer for answer in answers.values() if answer)
+        )
+        # Only a model something has a say about is resolved. The rest, usually most, go on
+        # as they are: an empty `field_sources` means "all from the API".
+        return [
+            _resolved(record, answers, state) if record.model_id in touched else record
+            for record in records
+        ]
 
     def _ask(
         self,
@@ -179,6 +177,16 @@ class Enrichment:
         return [*self._cache.take_warnings(), *unserved]
 
 
+def _resolved(
+    record: ModelRecord,
+    answers: Mapping[str, Mapping[str, Mapping[str, Any]] | None],
+    state: EnrichmentState,
+) -> ModelRecord:
+    model_id = record.model_id
+    overrides = state.overrides.get(model_id) or {}
+    return resolve(record, answers, state.previous.get(model_id), overrides)
+
+
 def resolve(
     record: ModelRecord,
     answers: Mapping[str, Mapping[str, Mapping[str, Any]] | None],
@@ -193,11 +201,12 @@ def resolve(
     :param overrides: the user's overrides for this model, field -> value.
     """
     merge = _Merge(record)
+    model_id = record.model_id
     for name, answer in answers.items():
         if answer is None:
             merge.offer(name, _carried(previous, name), clean=False)
-        else:
-            merge.offer(name, answer.get(record.model_id) or {}, clean=True)
+        elif entry := answer.get(model_id):
+            merge.offer(name, entry, clean=True)
     if previous is not None:
         merge.carry_switched_off(previous, set(answers))
     for name, value in overrides.items():
@@ -206,27 +215,39 @@ def resolve(
 
 
 class _Merge:
-    """One model's values as they are decided, field by field, with their origins."""
+    """One model's values as they are decided, field by field, with their origins.
+
+    It runs for every model a source knows, thousands per run, so it works on plain dicts
+    and builds the record once, at the end, without re-running the dataclass's `__init__`.
+    """
 
     def __init__(self, record: ModelRecord) -> None:
         self._record = record
-        fields = record.__dict__
-        self.values = {name: fields[name] for name in ENRICHABLE_FIELDS}
+        self._fields = record.__dict__
+        #: Only the fields whose value was decided here; the others keep the record's.
+        self.values: dict[str, Any] = {}
         self.sources = api_origins(record)
         self.disagreements: dict[str, dict[str, Any]] = {}
+
+    def current(self, name: str) -> Any:
+        """The field's value as decided so far: the record's until something replaces it."""
+        values = self.values
+        return values[name] if name in values else self._fields[name]
 
     def offer(self, source: str, entry: Mapping[str, Any], *, clean: bool) -> None:
         if not isinstance(entry, Mapping):
             return
+        values, sources = self.values, self.sources
         for name, offered in entry.items():
-            if offered is None or name not in self.values:
+            if offered is None or name not in _ENRICHABLE:
                 continue
-            value = CLEANERS[name](offered) if clean else offered
+            value = _CLEANERS[name](offered) if clean else offered
             if is_empty(value):
                 continue
-            if name not in self.sources:
-                self.values[name], self.sources[name] = value, source
-            elif value != self.values[name] and self.sources[name] != source:
+            origin = sources.get(name)
+            if origin is None:
+                values[name], sources[name] = value, source
+            elif value != self.current(name) and origin != source:
                 self.disagreements.setdefault(name, {})[source] = value
 
     def carry_switched_off(self, previous: Previous, configured: set[str]) -> None:
@@ -246,39 +267,56 @@ class _Merge:
                     self.offer(source, {name: value}, clean=False)
 
     def override(self, name: str, value: Any) -> None:
-        if name not in self.values:
+        if name not in _ENRICHABLE:
             return
-        current, origin = self.values[name], self.sources.get(name)
+        current, origin = self.current(name), self.sources.get(name)
         if origin is not None and origin != OVERRIDE and current != value:
             self.disagreements.setdefault(name, {})[origin] = current
         self.values[name], self.sources[name] = value, OVERRIDE
 
     def record(self) -> ModelRecord:
-        ordered = {name: self.sources[name] for name in ENRICHABLE_FIELDS if name in self.sources}
-        return _updated(
-            self._record,
-            **self.values,
-            field_sources=ordered,
-            disagreements={k: self.disagreements[k] for k in sorted(self.disagreements)},
-        )
+        """The record with the decided values; like `dataclasses.replace`, minus the
+        `__init__` of twenty fields, which was this step's largest cost: the values are
+        already clean (normalize, the cleaners above), all that `__init__` would check."""
+        sources, disagreements = self.sources, self.disagreements
+        fields = {**self._record.__dict__, **self.values}
+        fields["field_sources"] = {
+            name: sources[name] for name in ENRICHABLE_FIELDS if name in sources
+        }
+        fields["disagreements"] = {name: disagreements[name] for name in sorted(disagreements)}
+        clone = object.__new__(ModelRecord)
+        object.__setattr__(clone, "__dict__", fields)
+        return clone
+
+
+_ENRICHABLE = frozenset(ENRICHABLE_FIELDS)
+_enrichable_values = operator.itemgetter(*ENRICHABLE_FIELDS)
+
+
+def _capabilities(value: Any) -> tuple[str, ...]:
+    """`capabilities` cleaned, once per combination: sources repeat a few dozen of them
+    across thousands of models, and sorting each anew was a measurable part of this step."""
+    if type(value) is tuple:
+        try:
+            return _tuple_capabilities(value)
+        except TypeError:  # an unhashable item: not a capability word anyway
+            pass
+    return _clean_words(value)
+
+
+_clean_words: Callable[[Any], tuple[str, ...]] = CLEANERS["capabilities"]
+_tuple_capabilities = functools.lru_cache(maxsize=1024)(_clean_words)
+
+
+#: The cleaners a source's values pass through: `normalize`'s, capabilities memoized.
+_CLEANERS = {**CLEANERS, "capabilities": _capabilities}
 
 
 def api_origins(record: ModelRecord) -> dict[str, str]:
     """`api` for every field the record has a value in: the origins of a record that
     enrichment passed on untouched (its `field_sources` empty), as the catalog stores them."""
-    values = record.__dict__
-    return {
-        name: API for name in ENRICHABLE_FIELDS if values[name] is not None and values[name] != ()
-    }
-
-
-def _updated(record: ModelRecord, **changes: Any) -> ModelRecord:
-    """`dataclasses.replace` without re-running `__init__` for all twenty fields: for the
-    thousands of records of a run, that re-run was this step's largest cost. The values
-    are already clean (normalize, `clean_field`), which is all `__init__` would not check."""
-    clone = object.__new__(ModelRecord)
-    object.__setattr__(clone, "__dict__", {**record.__dict__, **changes})
-    return clone
+    values = zip(ENRICHABLE_FIELDS, _enrichable_values(record.__dict__), strict=True)
+    return {name: API for name, value in values if value is not None and value != ()}
 
 
 def _carried(previous: Previous | None, source: str) -> dict[str, Any]:

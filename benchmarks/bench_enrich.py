@@ -11,6 +11,7 @@ and unknown ids mixed. Both are the best of several rounds, measured in the same
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -121,10 +122,16 @@ def _enrich(
 
 
 def _best_of_interleaved(*actions: Callable[[], object]) -> tuple[float, ...]:
-    """The best time of each action, run in turns so that both see the same machine load."""
+    """The best time of each action, run in turns so that both see the same machine load.
+
+    Each starts from a collected heap: otherwise whether a full collection of the garbage
+    collector (15-25 ms here) falls inside the floor or inside the enrichment depends on
+    what ran before, and the ratio measured that phase rather than the work.
+    """
     timings: list[list[float]] = [[] for _ in actions]
     for _ in range(ROUNDS):
         for action, times in zip(actions, timings, strict=True):
+            gc.collect()
             start = time.perf_counter()
             action()
             times.append(time.perf_counter() - start)

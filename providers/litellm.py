@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from aisync import hookimpl
 from aisync.fields import iso_date
 from aisync.records import ModelRecord, Provider
-from aisync_providers.source_ids import capabilities_from_flags, model_key
+from aisync_providers.source_ids import capabilities_from_flags, matches
 
 if TYPE_CHECKING:
     from aisync.enrich import SourceContext
@@ -63,7 +63,8 @@ MODES = {
     "moderation": "moderation",
 }
 
-Index = dict[tuple[str, str], Mapping[str, Any]]
+#: `litellm_provider` -> bare key -> entry.
+Index = dict[str, dict[str, Mapping[str, Any]]]
 
 
 @hookimpl
@@ -76,33 +77,40 @@ def enrich_models(
     if litellm_provider is None:
         return {}
     index: Index = context.memo("index", lambda: build_index(context.fetch_json(DEFAULT_URL)))
-    kind, answer = provider.type, {}
-    for model in models:
-        entry = index.get((litellm_provider, model_key(kind, model.model_id)))
-        if entry is not None:
-            answer[model.model_id] = entry_fields(entry)
-    return answer
+    entries = index.get(litellm_provider)
+    if not entries:
+        return {}
+    found = matches(entries, provider.type, models)
+    return {model_id: entry_fields(entry) for model_id, entry in found.items()}
 
 
 def build_index(data: Any) -> Index:
-    """(litellm_provider, lower-cased key without its provider prefix) -> entry."""
+    """`litellm_provider` -> lower-cased key without its provider prefix -> entry.
+
+    Only the providers of `PROVIDER_KEYS` are indexed: the file holds thousands of entries
+    of providers aisync never asks for (Bedrock, Azure, ...), and keying them all was most
+    of the index's cost. The first entry of a key wins, and a real entry beats an alias.
+    """
     if not isinstance(data, dict):
         return {}
-    index: Index = {}
+    index: Index = {owner: {} for owner in PROVIDER_KEYS.values()}
     aliases = []
     for key, entry in data.items():
         if not isinstance(entry, dict) or key == "sample_spec":
             continue
         owner = entry.get("litellm_provider")
         if isinstance(owner, str):
-            index.setdefault((owner, _bare(key, owner)), entry)
+            section = index.get(owner)
+            if section is not None:
+                section.setdefault(_bare(key, owner), entry)
         elif isinstance(entry.get("alias_of"), str):
             aliases.append((key, entry["alias_of"]))
     for key, target_key in aliases:
         target = data.get(target_key)
         owner = target.get("litellm_provider") if isinstance(target, dict) else None
-        if isinstance(owner, str):
-            index.setdefault((owner, _bare(key, owner)), target)
+        section = index.get(owner) if isinstance(owner, str) else None
+        if section is not None:
+            section.setdefault(_bare(key, owner), target)
     return index
 
 
@@ -130,7 +138,7 @@ def entry_fields(entry: Mapping[str, Any]) -> dict[str, Any]:
 def per_million(value: Any) -> float | None:
     """USD per token -> USD per million tokens, rounded to 9 decimals so that binary
     floating point does not turn LiteLLM's 2.5e-06 into 2.4999999999999996."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     return round(value * 1_000_000, 9)
 
@@ -138,9 +146,7 @@ def per_million(value: Any) -> float | None:
 def _tiers(entry: Mapping[str, Any]) -> list[dict[str, Any]]:
     """`input_cost_per_token_above_200k_tokens` & co. as models.dev-shaped tiers."""
     tiers: dict[int, dict[str, Any]] = {}
-    for key in entry:
-        if "_above_" not in key:
-            continue
+    for key in [key for key in entry if "_above_" in key]:
         match = _TIER_KEY.match(key)
         if match is None or match.group(1) not in PRICES:
             continue

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from aisync import hookimpl
 from aisync.fields import iso_date
 from aisync.records import ModelRecord, Provider
-from aisync_providers.source_ids import capabilities_from_flags, model_key
+from aisync_providers.source_ids import capabilities_from_flags, matches
 
 if TYPE_CHECKING:
     from aisync.enrich import SourceContext
@@ -51,12 +51,8 @@ def enrich_models(
     entries = index.get(key)
     if not entries:
         return {}
-    kind, answer = provider.type, {}
-    for model in models:
-        entry = entries.get(model_key(kind, model.model_id))
-        if entry is not None:
-            answer[model.model_id] = entry_fields(entry)
-    return answer
+    found = matches(entries, provider.type, models)
+    return {model_id: entry_fields(entry) for model_id, entry in found.items()}
 
 
 def build_index(data: Any) -> dict[str, dict[str, Mapping[str, Any]]]:

@@ -17,9 +17,12 @@ from sqlalchemy import create_engine, text
 from aisync import hookimpl
 from aisync.cli import cli
 from aisync.engine import Syncer
+from aisync.enrich import resolve
 from aisync.provenance import model_sources
+from aisync.records import ModelRecord
 from aisync.settings import load_settings
 from aisync_providers import litellm, models_dev
+from aisync_providers.source_ids import model_key, model_keys
 from tests.fakeserver import FakeServer, Reply
 
 TESTS = Path(__file__).parent
@@ -351,13 +354,57 @@ def test_per_token_and_per_million_prices_land_exactly() -> None:
 
 def test_matching_is_exact_with_the_documented_normalizations() -> None:
     index = litellm.build_index(cassette_body(LITELLM))
-    assert ("anthropic", "claude-sonnet-latest") in index  # alias_of resolved
-    assert index[("anthropic", "claude-sonnet-latest")] is index[("anthropic", "claude-sonnet-5-5")]
-    assert ("gemini", "gemini-2.5-pro") in index  # provider/ prefix removed
-    assert ("openai", "sample_spec") not in index
-    assert ("openai", "gpt-4o-2024-08") not in index
-    from aisync_providers.source_ids import model_key
-
+    assert "claude-sonnet-latest" in index["anthropic"]  # alias_of resolved
+    assert index["anthropic"]["claude-sonnet-latest"] is index["anthropic"]["claude-sonnet-5-5"]
+    assert "gemini-2.5-pro" in index["gemini"]  # provider/ prefix removed
+    assert "sample_spec" not in index["openai"]
+    assert "gpt-4o-2024-08" not in index["openai"]
     assert model_key("gemini", "models/Gemini-2.5-Pro") == "gemini-2.5-pro"
     assert model_key("ollama", "llama3.2:latest") == "llama3.2"
     assert model_key("openai", "gpt-4o:latest") == "gpt-4o:latest"
+
+
+def test_litellm_indexes_only_mapped_providers_first_entry_and_real_entries_first() -> None:
+    first, second, bedrock = (
+        {"litellm_provider": "openai", "max_input_tokens": 1},
+        {"litellm_provider": "openai", "max_input_tokens": 2},
+        {"litellm_provider": "bedrock", "max_input_tokens": 3},
+    )
+    index = litellm.build_index(
+        {
+            "gpt-x-latest": {"alias_of": "openai/gpt-x-2"},
+            "gpt-x": first,
+            "openai/GPT-X": second,
+            "openai/gpt-x-2": second,
+            "bedrock/claude": bedrock,
+            "claude-latest": {"alias_of": "bedrock/claude"},
+            "gpt-x-2": {"alias_of": "gpt-x"},
+        }
+    )
+    assert set(index) == set(litellm.PROVIDER_KEYS.values())
+    assert index["openai"] == {"gpt-x": first, "gpt-x-2": second, "gpt-x-latest": second}
+    assert not any("claude" in key for section in index.values() for key in section)
+
+
+def test_a_listing_is_keyed_like_each_of_its_ids() -> None:
+    ids = ["models/Gemini-2.5-Pro", "llama3.2:latest", "GPT-4o:latest", "gpt-4o-2024-08-06"]
+    for kind in ("gemini", "ollama", "openai"):
+        assert model_keys(kind, ids) == [model_key(kind, model_id) for model_id in ids]
+    assert model_keys("ollama", ids)[1:3] == ["llama3.2", "gpt-4o"]
+
+
+@pytest.mark.parametrize(
+    "offered",
+    [
+        ("vision", "chat", "teleportation", 7),
+        ("vision", ["chat"], "chat", "teleportation"),
+        ["vision", "chat", "chat"],
+        {"vision": True, "chat": True},
+    ],
+)
+def test_offered_capabilities_are_cleaned_whatever_their_shape(offered: Any) -> None:
+    record = ModelRecord("m1", release_date=date(2025, 1, 1))
+    for _ in range(2):  # the second time from the memo, when the shape allows one
+        merged = resolve(record, {"src": {"m1": {"capabilities": offered}}}, None, {})
+        assert merged.capabilities == ("chat", "vision")
+        assert merged.field_sources == {"capabilities": "src", "release_date": "api"}
