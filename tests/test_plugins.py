@@ -154,6 +154,8 @@ def test_ctrl_c_records_the_run_as_aborted_and_exits_130(
         "AISYNC_DATABASE_URL": sqlite_url,
         "AISYNC_FAKEAI_API_KEY": "k",
         "AISYNC_FAKEAI_BASE_URL": fake_server.url,
+        # A run that hangs is aborted below and prints where each of its threads stood.
+        "PYTHONFAULTHANDLER": "1",
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "aisync", "sync-models", "--provider", "fakeai"],
@@ -168,7 +170,11 @@ def test_ctrl_c_records_the_run_as_aborted_and_exits_130(
     assert fake_server.requests, "the sync never reached the provider"
     started = time.monotonic()
     process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=15)
+    try:
+        _, stderr = process.communicate(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGABRT)
+        raise AssertionError("no exit after Ctrl-C:\n" + process.communicate()[1]) from None
     assert process.returncode == 130, stderr
     assert time.monotonic() - started < 5
     assert "Traceback" not in stderr
