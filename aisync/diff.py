@@ -10,12 +10,11 @@ version), while a reordered JSON object or an unchanged re-sync writes nothing b
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any, NamedTuple
 
+from aisync.canonical import RawJSON, dumps
 from aisync.records import ModelRecord
 
 #: Fields that only enrichment (or a plugin that publishes them) fills.
@@ -92,7 +91,6 @@ _HASHED = (
     "capabilities",
     "release_date",
     "deprecation_date",
-    "raw",
 )
 
 
@@ -101,34 +99,27 @@ def content_hash(record: ModelRecord) -> str:
 
     The enrichment part is left out when empty: a catalog written before enrichment existed
     (or synced without it) keeps its hashes, so no model gets a version for nothing. `api`
-    origins are implied by the values and left out too.
+    origins are implied by the values and left out too. The raw payload's canonical text
+    is spliced in where `raw` sorts, rather than encoded again: the same bytes as encoding
+    the whole object, for a fraction of the work.
     """
     fields = record.__dict__
-    payload = {name: fields[name] for name in _HASHED}
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    for name in _HASHED:
+        (before if name < "raw" else after)[name] = fields[name]
     for name in _ENRICHMENT_ONLY:
         if fields[name] is not None:
-            payload[name] = fields[name]
+            (before if name < "raw" else after)[name] = fields[name]
     if record.field_sources:
         origins = {k: v for k, v in record.field_sources.items() if v != "api"}
         if origins:
-            payload["field_sources"] = origins
+            before["field_sources"] = origins
     if record.disagreements:
-        payload["disagreements"] = record.disagreements
-    return hashlib.sha256(_CANONICAL.encode(payload).encode("utf-8")).hexdigest()
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, date):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
-
-
-#: One encoder for every hash: `json.dumps` with options builds a new one per call. Without
-#: the circular-reference check it is a third faster; a payload that does loop on itself
-#: (only a broken plugin makes one) ends in RecursionError, which the engine reports.
-_CANONICAL = json.JSONEncoder(
-    sort_keys=True, separators=(",", ":"), default=_json_default, check_circular=False
-)
+        before["disagreements"] = record.disagreements
+    # `capabilities` always sorts before `raw` and `release_date` after: neither part is empty.
+    text = f'{dumps(before)[:-1]},"raw":{RawJSON.of(record.raw).text},{dumps(after)[1:]}'
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def compute_diff(stored: Mapping[str, StoredModel], records: Iterable[ModelRecord]) -> Diff:

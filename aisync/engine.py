@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -267,8 +267,10 @@ class _Run:
         return self.client
 
     def _start_fetch(self, provider: Provider, *, locked: bool) -> _FetchStarted:
-        """Fetch in a daemon thread (Ctrl-C must not wait for a silent provider), taking
-        the provider's lock before the fetch when `locked`, else once the run is registered."""
+        """Fetch and normalize in a daemon thread (Ctrl-C must not wait for a silent
+        provider), taking the provider's lock before the fetch when `locked`, else once the
+        run is registered. Normalizing as the listing arrives lets a plugin that yields
+        page by page hand over each page's parsed JSON as soon as it is compacted."""
         client = self._http()
         future: Future[_Fetched] = Future()
 
@@ -280,9 +282,8 @@ class _Run:
                     fetched.lock, fetched.skip = self._claim(provider)
                 if fetched.skip is None:
                     with self.gate:
-                        fetched.records = fetch_models(
-                            self.syncer.plugins, provider, client, self.settings
-                        )
+                        listing = fetch_models(self.syncer.plugins, provider, client, self.settings)
+                        fetched.records, fetched.warnings = normalize(listing)
                 if not locked:
                     self.registered.wait()
                     fetched.lock, fetched.skip = self._claim(provider)
@@ -330,9 +331,8 @@ class _Run:
                 return result
             if fetched.error is not None:
                 raise fetched.error
-            records, warnings = normalize(fetched.records)
-            fetched.records = ()  # the plugin's own list: a big catalog must not be held twice
-            return self._apply(provider, records, warnings, started.clock, previous)
+            records, fetched.records = fetched.records, []
+            return self._apply(provider, records, fetched.warnings, started.clock, previous)
         except AisyncError as exc:
             result = ProviderResult(
                 provider.name,
@@ -461,7 +461,9 @@ class _Fetched:
     lock: Lock | None = None
     #: (reason, last successful sync) when the provider is not to be fetched after all.
     skip: tuple[str, datetime | None] | None = None
-    records: Sequence[ModelRecord] = ()
+    #: The listing, normalized as it arrived (`fetch_models` reads it lazily).
+    records: list[ModelRecord] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     error: BaseException | None = None
 
     def release(self) -> None:

@@ -8,7 +8,8 @@ record here, before anything is diffed, stored or printed.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -27,11 +28,29 @@ _LEAVES = frozenset({int, float, bool, type(None)})
 
 def fetch_models(
     plugins: Plugins, provider: Provider, client: httpx.Client, settings: Settings
-) -> Sequence[ModelRecord]:
-    try:
+) -> Iterator[Any]:
+    """The provider's listing as its plugin gives it, record by record, each with the key
+    blanked out.
+
+    The listing is read lazily: a plugin that yields page by page is never held whole, and
+    the errors it raises while it is read are mapped like those of the call itself.
+    """
+    with _mapped_errors(settings):
         records = plugins.manager.hook.fetch_models(
             provider=provider, client=client, settings=settings
         )
+    if records is None:
+        raise ProviderError(f"No plugin fetches models for provider type '{provider.type}'")
+    if isinstance(records, str | bytes | Mapping) or not isinstance(records, Iterable):
+        raise ProviderError(f"Plugin returned {type(records).__name__}, not a list of models")
+    return _without_key(records, provider.api_key, settings)
+
+
+@contextmanager
+def _mapped_errors(settings: Settings) -> Iterator[None]:
+    """A plugin's failure as one `ProviderError` with a human message."""
+    try:
+        yield
     except ProviderError:
         raise
     except httpx.HTTPError as exc:
@@ -40,22 +59,18 @@ def fetch_models(
         raise ProviderError(f"Invalid URL: {exc}") from exc
     except Exception as exc:
         raise ProviderError(f"Plugin error: {type(exc).__name__}: {exc}") from exc
-    if records is None:
-        raise ProviderError(f"No plugin fetches models for provider type '{provider.type}'")
-    if isinstance(records, str | bytes) or not isinstance(records, Sequence):
-        raise ProviderError(f"Plugin returned {type(records).__name__}, not a list of models")
-    return without_key(records, provider.api_key)
 
 
-def without_key(records: Sequence[Any], key: str | None) -> Sequence[Any]:
+def _without_key(records: Iterable[Any], key: str | None, settings: Settings) -> Iterator[Any]:
     """The records with every string that holds `key` redacted; others are left to normalize.
 
     Keys shorter than 4 characters (`api_key = "x"` for a local server) are not secrets
     worth hiding and would mangle ordinary words.
     """
-    if not key or len(key) < 4:
-        return records
-    return [_redacted(record, key) if _holds(record, key) else record for record in records]
+    secret = key if key and len(key) >= 4 else None
+    with _mapped_errors(settings):
+        for record in records:
+            yield _redacted(record, secret) if secret and _holds(record, secret) else record
 
 
 def _holds(record: object, key: str) -> bool:

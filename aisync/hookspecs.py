@@ -12,7 +12,7 @@ frozen dataclasses of `aisync.records`; they never see the database.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import pluggy
@@ -47,7 +47,7 @@ def discover_providers(settings: Settings) -> Sequence[ProviderInfo] | None:
 @hookspec(firstresult=True)
 def fetch_models(
     provider: Provider, client: httpx.Client, settings: Settings
-) -> Sequence[ModelRecord] | None:
+) -> Iterable[ModelRecord] | None:
     """Fetch the live model list of `provider` and return it normalized.
 
     Only the plugin that serves `provider.type` answers; every other plugin returns None
@@ -60,7 +60,11 @@ def fetch_models(
     :param provider: the configured instance to list (its name may differ from its type).
     :param client: the run's shared HTTP client; do not create your own.
     :param settings: the run's settings.
-    :return: every model the provider lists, or None if `provider` is not yours.
+    :return: every model the provider lists, or None if `provider` is not yours: a list,
+        or an iterator that yields page by page (return it from a plain function, which
+        can still return None). The core reads it as it arrives and keeps each model's
+        `raw` as compact JSON text, so a listing of 100,000 models is never held twice;
+        an error raised while it is read fails the provider like one raised at once.
     """
 
 

@@ -7,14 +7,14 @@ short of a wrong return type is a warning rather than a failed sync.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import math
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from typing import Any
 
-from aisync.errors import BadResponse
+from aisync.canonical import EMPTY, RawJSON
+from aisync.errors import BadResponse, ProviderError
 from aisync.fields import token_count
 from aisync.records import CAPABILITIES, ModelRecord
 
@@ -67,11 +67,19 @@ def _clean(record: ModelRecord, warnings: list[str]) -> ModelRecord | None:
         value = fields[name]
         if value is not None and (clean := cleaner(value)) is not value:
             changes[name] = clean
-    if type(record.raw) is not dict:
-        changes["raw"] = _raw(record.raw)
+    if type(record.raw) is not RawJSON:
+        changes["raw"] = _raw(record.raw, model_id)
     if record.field_sources or record.disagreements:
         changes.update(field_sources={}, disagreements={})
-    return dataclasses.replace(record, **changes) if changes else record
+    return _with(record, changes) if changes else record
+
+
+def _with(record: ModelRecord, changes: dict[str, Any]) -> ModelRecord:
+    """`dataclasses.replace` without re-running `__init__`, which only assigns: every value
+    here was just cleaned, and a 100,000-model listing makes one of these per model."""
+    clone = object.__new__(type(record))
+    object.__setattr__(clone, "__dict__", {**record.__dict__, **changes})
+    return clone
 
 
 def _words(value: object) -> Iterable[Any]:
@@ -80,10 +88,20 @@ def _words(value: object) -> Iterable[Any]:
     return value
 
 
-def _raw(value: object) -> dict[str, Any]:
-    if type(value) is dict:
+def _raw(value: object, model_id: str) -> RawJSON:
+    """The payload as canonical text (`aisync.canonical`); anything but a JSON object is
+    no payload. One that JSON cannot hold (a set, a loop) fails the provider: storing it
+    would lose what the provider said."""
+    if isinstance(value, RawJSON):
         return value
-    return dict(value) if isinstance(value, dict) else {}
+    if not isinstance(value, dict):
+        return EMPTY
+    try:
+        return RawJSON.of(value)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise ProviderError(
+            f"Plugin returned a raw payload that is not JSON for {model_id}: {exc}"
+        ) from None
 
 
 def clean_field(name: str, value: object) -> Any:

@@ -108,10 +108,12 @@ class ModelRecord:
     """One model as a provider lists it, normalized.
 
     Prices are USD per million tokens; `capabilities` uses the words of `CAPABILITIES`;
-    `raw` is the provider's own JSON object for the model, stored verbatim so that nothing
-    the provider said is lost even when no field maps it. `knowledge_cutoff` is text as
-    precise as its source (`2024-09` or `2024-09-30`); `pricing` holds price tiers (such as
-    a higher price above 200k tokens) in USD per million tokens.
+    `raw` is the provider's own JSON object for the model, stored whole so that nothing
+    the provider said is lost even when no field maps it; after the normalize step it is an
+    `aisync.canonical.RawJSON`, a read-only mapping over its canonical JSON text.
+    `knowledge_cutoff` is text as precise as its source (`2024-09` or `2024-09-30`);
+    `pricing` holds price tiers (such as a higher price above 200k tokens) in USD per
+    million tokens.
 
     `field_sources` and `disagreements` are filled by the core's enrichment step, never by
     a plugin: per field, where the value came from (`api`, `models.dev`, `litellm`,

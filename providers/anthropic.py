@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import Any
 
@@ -88,20 +88,24 @@ def discover_providers(settings: Settings) -> list[ProviderInfo]:
 @hookimpl
 def fetch_models(
     provider: Provider, client: httpx.Client, settings: Settings
-) -> list[ModelRecord] | None:
+) -> Iterator[ModelRecord] | None:
+    """The listing, page by page as it is read: a big one is never held whole."""
     if provider.type != INFO.name:
         return None
     url = f"{str(provider.base_url or INFO.default_base_url).rstrip('/')}/v1/models"
     headers = {"anthropic-version": API_VERSION}
     if provider.api_key:
         headers["x-api-key"] = provider.api_key
+    return _listing(client, url, headers)
+
+
+def _listing(client: httpx.Client, url: str, headers: dict[str, str]) -> Iterator[ModelRecord]:
     params: dict[str, str | int] = {"limit": PAGE_SIZE}
-    records: list[ModelRecord] = []
     for _ in range(MAX_PAGES):
         entries, after_id = _page(json_body(client.get(url, params=params, headers=headers)))
-        records.extend(record for record in map(_record, entries) if record is not None)
+        yield from (record for record in map(_record, entries) if record is not None)
         if after_id is None:
-            return records
+            return
         params = {"limit": PAGE_SIZE, "after_id": after_id}
     raise BadResponse(f"Anthropic model list has more than {MAX_PAGES} pages")
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from click.testing import CliRunner
+from sqlalchemy import create_engine, text
 
 from aisync import hookimpl
 from aisync.cli import cli
@@ -144,8 +147,6 @@ def test_ctrl_c_records_the_run_as_aborted_and_exits_130(
     import signal
     import time
 
-    from sqlalchemy import create_engine, text
-
     write_plugin_dist(plugin_site, dist="aisync-fakeai", module="aisync_fakeai4", source=FAKEAI)
     fake_server.route("/models", Reply(200, LISTING, delay=20))
     env = {
@@ -183,3 +184,55 @@ def test_ctrl_c_records_the_run_as_aborted_and_exits_130(
         runs = connection.execute(text("SELECT status, exit_code FROM sync_runs")).all()
     engine.dispose()
     assert [tuple(r) for r in runs] == [("aborted", 130)]
+
+
+def test_a_plugin_may_yield_its_listing_page_by_page(sqlite_url: str) -> None:
+    """A listing read lazily syncs like a list; one that breaks off midway fails its
+    provider with a mapped message and leaves what was stored untouched."""
+    pages = {"first": [ModelRecord(f"m-{n}", raw={"n": n}) for n in range(3)]}
+    broken = {"on": False}
+
+    class Paged:
+        @hookimpl
+        def discover_providers(self, settings: object) -> list[ProviderInfo]:
+            return [ProviderInfo(name="paged", display_name="Paged", requires_api_key=False)]
+
+        @hookimpl
+        def fetch_models(self, provider: Provider) -> Iterator[ModelRecord] | None:
+            return self._listing() if provider.type == "paged" else None
+
+        def _listing(self) -> Iterator[ModelRecord]:
+            yield from pages["first"]
+            if broken["on"]:
+                raise ConnectionResetError("peer went away")
+            yield ModelRecord("m-last", raw={"n": "last"})
+
+    syncer = Syncer(sqlite_url, plugins=[Paged()])
+    first = syncer.sync_models(["paged"])
+    assert [r.model_ids for r in first.results] == [("m-0", "m-1", "m-2", "m-last")]
+    assert first.exit_code == 0
+
+    broken["on"] = True
+    second = syncer.sync_models(["paged"], force=True)
+    (result,) = second.results
+    assert (result.status, result.error) == (
+        "failed",
+        "Plugin error: ConnectionResetError: peer went away",
+    )
+    syncer.close()
+    engine = create_engine(sqlite_url)
+    with engine.connect() as connection:
+        stored = connection.execute(
+            text(
+                "SELECT m.model_id, m.removed_at, v.raw FROM models m"
+                " JOIN model_versions v ON v.model = m.id ORDER BY m.model_id"
+            )
+        ).all()
+    engine.dispose()
+    assert [(model_id, removed) for model_id, removed, _ in stored] == [
+        ("m-0", None),
+        ("m-1", None),
+        ("m-2", None),
+        ("m-last", None),
+    ]
+    assert json.loads(stored[-1][2]) == {"n": "last"}

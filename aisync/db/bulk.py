@@ -21,6 +21,8 @@ from typing import Any
 
 from sqlalchemy import JSON, Connection, Dialect, Table, insert
 
+from aisync.canonical import RawJSON
+
 #: Rows per executemany: round trips stop mattering well before this, memory does not.
 BATCH_ROWS = 5_000
 
@@ -130,8 +132,8 @@ def _same(value: Any) -> Any:
 
 
 #: `json.dumps`'s own encoder (the text SQLAlchemy's JSON type writes) without the check for
-#: circular references, which costs a third of encoding a raw payload; the payloads were
-#: already encoded once for their content hash, so none of them loops.
+#: circular references, which costs a third of encoding; every value written was already
+#: encoded once for its content hash, so none of them loops.
 _ENCODER = json.JSONEncoder(check_circular=False)
 
 
@@ -139,7 +141,8 @@ class _JSONText:
     """JSON text as SQLAlchemy's JSON type writes it (`json.dumps`; None is SQL NULL for a
     `none_as_null` column, JSON `null` otherwise).
 
-    Capabilities and field origins repeat across a listing, so the text of a flat list or
+    A raw payload is already JSON text (`RawJSON`), written as it is. Capabilities and
+    field origins repeat across a listing, so the text of a flat list or
     object is remembered (up to `MEMO_SIZE` of them); a column whose values are nested
     (raw payloads) stops trying at its first such value.
     """
@@ -153,6 +156,8 @@ class _JSONText:
     def __call__(self, value: Any) -> str | None:
         if value is None:
             return self._none
+        if type(value) is RawJSON:
+            return value.text
         if self._memo is None:
             return _ENCODER.encode(value)
         try:

@@ -283,7 +283,7 @@ def _version_row(
         record.capabilities,
         record.release_date,
         record.deprecation_date,
-        _plain(record.raw),
+        record.raw,
         record.max_input_tokens,
         record.cache_read_price_per_mtok,
         record.cache_write_price_per_mtok,

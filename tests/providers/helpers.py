@@ -81,7 +81,7 @@ def replayed_failure_test(
     @pytest.mark.vcr
     def test(vcr: Any, client: httpx.Client, settings: Settings) -> None:
         with pytest.raises(error) as caught:
-            plugin.fetch_models(provider, client, settings)
+            list(plugin.fetch_models(provider, client, settings))  # a plugin may yield pages
         assert str(caught.value) == message
         assert vcr.all_played
 

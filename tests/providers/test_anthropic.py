@@ -70,7 +70,7 @@ def test_other_provider_types_are_not_answered(client: httpx.Client, settings: S
 def test_full_listing(vcr: Any, client: httpx.Client, settings: Settings) -> None:
     sent = requests_sent_by(client)
 
-    records = plugin.fetch_models(make_provider("anthropic-work"), client, settings)
+    records = list(plugin.fetch_models(make_provider("anthropic-work"), client, settings))
 
     assert vcr.all_played and vcr.play_count == 1
     assert records is not None and len(records) == len(recorded_entries()) == 10
@@ -112,7 +112,7 @@ def test_pagination(
 ) -> None:
     monkeypatch.setattr(plugin, "PAGE_SIZE", 4)
 
-    records = plugin.fetch_models(make_provider(), client, settings)
+    records = list(plugin.fetch_models(make_provider(), client, settings))
 
     assert vcr.all_played and vcr.play_count == 3
     assert records is not None
@@ -137,7 +137,7 @@ test_overloaded = fails_with(ProviderError, "Provider error 529: Overloaded")
 )
 def test_wrong_shapes_are_bad_responses(body: bytes, message: str, settings: Settings) -> None:
     with client_serving(body) as client, pytest.raises(BadResponse, match=message):
-        plugin.fetch_models(make_provider(), client, settings)
+        list(plugin.fetch_models(make_provider(), client, settings))
 
 
 def test_bad_entries_are_skipped_and_wrong_types_tolerated(settings: Settings) -> None:
@@ -149,7 +149,7 @@ def test_bad_entries_are_skipped_and_wrong_types_tolerated(settings: Settings) -
         {"id": "claude-y", "created_at": "1970-01-01T00:00:00Z", "max_input_tokens": True},
     ]
     with client_serving(json.dumps({"data": entries, "has_more": False}).encode()) as client:
-        records = plugin.fetch_models(make_provider(), client, settings)
+        records = list(plugin.fetch_models(make_provider(), client, settings))
     assert records == [
         ModelRecord(model_id="claude-x", capabilities=("chat", "function_calling"), raw=entries[3]),
         ModelRecord(model_id="claude-y", capabilities=("chat", "function_calling"), raw=entries[4]),
@@ -160,7 +160,7 @@ def test_endless_paging_is_bounded(settings: Settings, monkeypatch: pytest.Monke
     monkeypatch.setattr(plugin, "MAX_PAGES", 2)
     body = b'{"data": [], "has_more": true, "last_id": "claude-x"}'
     with client_serving(body) as client, pytest.raises(BadResponse, match="more than 2 pages"):
-        plugin.fetch_models(make_provider(), client, settings)
+        list(plugin.fetch_models(make_provider(), client, settings))
 
 
 def test_capability_table_covers_every_recorded_id() -> None:
@@ -219,7 +219,7 @@ def test_capability_table_for_other_families(model_id: str, capabilities: tuple[
 
 @pytest.mark.vcr("test_full_listing.yaml")
 def test_stats(vcr: Any, client: httpx.Client, settings: Settings) -> None:
-    records = plugin.fetch_models(make_provider(), client, settings)
+    records = list(plugin.fetch_models(make_provider(), client, settings))
     assert records is not None
     assert plugin.compute_stats(make_provider(), records) == {
         "Claude Opus": 4.0,  # 4.6, 4.5, 4.1, 4
