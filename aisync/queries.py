@@ -31,12 +31,6 @@ from aisync.db.tables import events, models, provider_syncs, runs, stats, versio
 from aisync.records import ENRICHABLE_FIELDS
 
 
-def _latest_versions() -> Select[tuple[int, int]]:
-    return select(versions.c.model, func.max(versions.c.version).label("version")).group_by(
-        versions.c.model
-    )
-
-
 def catalog_models(
     connection: Connection,
     *,
@@ -98,16 +92,18 @@ def model_provenance(
 
 
 def _with_latest_version(*columns: ColumnElement[Any]) -> Select[Any]:
-    """`columns` of each model joined to its latest version."""
-    latest = _latest_versions().subquery("latest")
+    """`columns` of each model joined to its latest version.
+
+    The latest version is a correlated MAX per model, which the unique index on
+    (model, version) answers at once: a filter on the models (one provider) then reads only
+    their versions, where a grouped subquery would aggregate the whole history first.
+    """
+    newer = versions.alias("newer")
+    latest = select(func.max(newer.c.version)).where(newer.c.model == models.c.id).scalar_subquery()
     return (
         select(*columns)
         .select_from(models)
-        .join(latest, latest.c.model == models.c.id)
-        .join(
-            versions,
-            and_(versions.c.model == latest.c.model, versions.c.version == latest.c.version),
-        )
+        .join(versions, and_(versions.c.model == models.c.id, versions.c.version == latest))
     )
 
 
