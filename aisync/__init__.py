@@ -8,12 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import pluggy
-
 __version__ = "0.1.0"
-
-#: Mark a plugin's hook implementations: `@aisync.hookimpl def fetch_models(...)`.
-hookimpl = pluggy.HookimplMarker("aisync")
 
 _LAZY = {
     "Syncer": "aisync.engine",
@@ -66,6 +61,8 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    import pluggy
+
     from aisync.catalog import Catalog
     from aisync.catalog_records import (
         CatalogModel,
@@ -85,8 +82,16 @@ if TYPE_CHECKING:
     from aisync.report import ProviderResult, SyncReport
     from aisync.settings import Settings, load_settings
 
+    #: Mark a plugin's hook implementations: `@aisync.hookimpl def fetch_models(...)`.
+    hookimpl: pluggy.HookimplMarker
+
 
 def __getattr__(name: str) -> Any:
+    if name == "hookimpl":
+        # Made on first use: the catalog commands never load a plugin, nor pluggy.
+        import pluggy
+
+        return globals().setdefault("hookimpl", pluggy.HookimplMarker("aisync"))
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'aisync' has no attribute {name!r}")
