@@ -160,8 +160,11 @@ class _Run:
         self.requested = list(requested) if requested else None
         self.started_at = _now()
         self.ledger: Ledger | None = None
-        #: Set once the run is registered (or failed to be): fetches may then take locks.
+        #: Set once the run is registered, or failed to be; `ready` says which.
         self.registered = threading.Event()
+        self.ready = False
+        #: Every fetch started, by provider: their locks are released however the run ends.
+        self.fetches: dict[str, _FetchStarted] = {}
         self.client: httpx.Client | None = None
         self.gate = threading.BoundedSemaphore(settings.concurrency)
         #: Built with the run's client once a provider is due: an all-fresh run downloads nothing.
@@ -174,17 +177,20 @@ class _Run:
         except UsageError as exc:
             return self._finish((), discovery, message=str(exc))
         try:
-            early = {p.name: self._start_fetch(p, locked=False) for p in selected if self.force}
+            if self.force:
+                for provider in selected:
+                    self.fetches[provider.name] = self._start_fetch(provider, locked=False)
             try:
                 ledger = self.ledger = self._open_ledger()
                 if not self.dry_run:
                     ledger.begin(
                         started_at=self.started_at, forced=self.force, requested=self.requested
                     )
+                self.ready = True
             finally:
                 self.registered.set()
             try:
-                results = self._sync_all(selected, early)
+                results = self._sync_all(selected)
             except Exception:
                 ledger.close_run(status="failed", exit_code=1)
                 raise
@@ -192,6 +198,11 @@ class _Run:
                 ledger.close_run(status="aborted", exit_code=130)
                 raise
             return self._finish(results, discovery)
+        except BaseException:
+            # Fetches still running keep no provider locked once they end.
+            for fetch in self.fetches.values():
+                fetch.future.add_done_callback(_release_fetch_lock)
+            raise
         finally:
             if self.ledger is not None:
                 self.ledger.release()
@@ -207,12 +218,10 @@ class _Run:
             return Ledger(open_existing(self.settings.database_url), dry_run=True)
         return Ledger(self.syncer.engine(), dry_run=False)
 
-    def _sync_all(
-        self, selected: list[Provider], early: dict[str, _FetchStarted]
-    ) -> list[ProviderResult]:
+    def _sync_all(self, selected: list[Provider]) -> list[ProviderResult]:
         assert self.ledger is not None
         last = self.ledger.last_syncs([p.name for p in selected])
-        started = dict(early)
+        started = self.fetches
         fresh = []
         for provider in selected:
             previous = last.get(provider.name)
@@ -228,15 +237,10 @@ class _Run:
                 started[provider.name] = self._start_fetch(provider, locked=True)
         self.ledger.record(*fresh, started_at=_now())
         results = {result.provider: self._report(result) for result in fresh}
-        try:
-            for provider in selected:
-                if provider.name in started:
-                    result = self._complete(provider, started[provider.name], last)
-                    results[provider.name] = self._report(result)
-        except BaseException:
-            for fetch in started.values():
-                fetch.future.add_done_callback(_release_fetch_lock)
-            raise
+        for provider in selected:
+            if provider.name in started:
+                result = self._complete(provider, started[provider.name], last)
+                results[provider.name] = self._report(result)
         return [results[p.name] for p in selected]
 
     def _report(self, result: ProviderResult) -> ProviderResult:
@@ -286,7 +290,8 @@ class _Run:
                         fetched.records, fetched.warnings = normalize(listing)
                 if not locked:
                     self.registered.wait()
-                    fetched.lock, fetched.skip = self._claim(provider)
+                    if self.ready:
+                        fetched.lock, fetched.skip = self._claim(provider)
             except BaseException as exc:
                 fetched.error = exc
             future.set_result(fetched)

@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -288,3 +289,26 @@ def test_a_forced_run_fetches_at_once_and_writes_only_under_the_lock(
     assert code == 0, stderr
     assert "✓ Found 2 models" in stdout
     assert rows(database_url, "SELECT COUNT(*) FROM model_versions") == [(2,)]
+
+
+def test_a_forced_run_that_cannot_register_leaves_no_provider_locked(sqlite_url: str) -> None:
+    """Its fetches started before the run's row failed to be written; none of them may go
+    on to take (and, in a long-lived app, keep) the provider's lock."""
+    from aisync.engine import Syncer
+    from aisync.errors import DatabaseError
+
+    syncer = Syncer(sqlite_url)
+    assert syncer.sync_models(["mock"]).exit_code == 0
+    with syncer.engine().begin() as connection:
+        connection.execute(text("ALTER TABLE sync_runs RENAME TO sync_runs_away"))
+    with pytest.raises(DatabaseError, match="sync_runs"):
+        syncer.sync_models(["mock"], force=True)
+    for thread in threading.enumerate():
+        if thread.name.startswith("aisync-fetch-"):
+            thread.join(timeout=30)
+    syncer.close()
+    locks = locks_for(open_engine(sqlite_url))
+    lock = acquire(locks, "provider:mock", timeout=0)
+    assert lock is not None, "the provider was left locked"
+    lock.release()
+    locks.dispose()
