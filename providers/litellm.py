@@ -159,7 +159,8 @@ def _tiers(entry: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def _capabilities(entry: Mapping[str, Any]) -> tuple[str, ...]:
-    mode = MODES.get(entry.get("mode"))  # type: ignore[arg-type]
+    mode = entry.get("mode")
+    mode = MODES.get(mode) if isinstance(mode, str) else None
     return capabilities_from_flags(
         {
             "chat": mode == "chat",

@@ -364,6 +364,13 @@ def test_matching_is_exact_with_the_documented_normalizations() -> None:
     assert model_key("openai", "gpt-4o:latest") == "gpt-4o:latest"
 
 
+@pytest.mark.parametrize("mode", [["chat"], {"chat": True}, 3, None])
+def test_a_litellm_mode_of_the_wrong_type_means_no_mode(mode: object) -> None:
+    """A hand-edited mirror may hold anything: the entry's other fields still count."""
+    entry = {"litellm_provider": "openai", "mode": mode, "supports_vision": True}
+    assert litellm.entry_fields(entry)["capabilities"] == ("vision",)
+
+
 def test_litellm_indexes_only_mapped_providers_first_entry_and_real_entries_first() -> None:
     first, second, bedrock = (
         {"litellm_provider": "openai", "max_input_tokens": 1},
