@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import event
 
 from aisync import Syncer, load_settings
+from aisync.db import repository
+from aisync.overrides import set_override
 
 SMALL = 20
 LARGE = 10 * SMALL
@@ -22,9 +25,11 @@ def model_ids(count: int) -> str:
     return ",".join(f"model-{n:04d}" for n in range(count))
 
 
-def unchanged_resync_statements(syncer: Syncer, provider: str) -> list[str]:
-    """Sync once, then record every statement of a forced re-sync that changes nothing."""
-    assert syncer.sync_models([provider]).exit_code == 0
+def unchanged_resync_statements(syncer: Syncer, provider: str, *, first: bool = True) -> list[str]:
+    """Sync once (unless `first` is off), then record every statement of a forced re-sync
+    that changes nothing."""
+    if first:
+        assert syncer.sync_models([provider]).exit_code == 0
     statements: list[str] = []
 
     def record(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
@@ -59,3 +64,31 @@ def test_unchanged_resync_statements_do_not_grow_with_the_catalog(
         syncer.close()
     assert len(small) < SMALL, small
     assert large == small
+
+
+def test_carried_forward_provenance_costs_no_statement_per_model(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every model has an override, so every version has something to carry forward: the
+    small provider's are read by id, the large one's (past the by-id limit) in one read."""
+    monkeypatch.setattr(repository, "_IDS_PER_QUERY", SMALL)
+    config = tmp_path / "aisync.toml"
+    config.write_text('[providers.small]\ntype = "mock"\n\n[providers.large]\ntype = "mock"\n')
+    settings = load_settings(
+        {"database_url": database_url},
+        environ={"AISYNC_SMALL_MODELS": model_ids(SMALL), "AISYNC_LARGE_MODELS": model_ids(LARGE)},
+        config_path=config,
+    )
+    syncer = Syncer(settings=settings)
+    try:
+        for provider, count in (("small", SMALL), ("large", LARGE)):
+            assert syncer.sync_models([provider]).exit_code == 0
+            for n in range(count):
+                set_override(syncer.engine(), provider, f"model-{n:04d}", "context_window", 1000)
+            (overridden,) = syncer.sync_models([provider], force=True).results
+            assert overridden.changed == count
+        small = unchanged_resync_statements(syncer, "small", first=False)
+        large = unchanged_resync_statements(syncer, "large", first=False)
+    finally:
+        syncer.close()
+    assert len(large) == len(small), large

@@ -160,7 +160,7 @@ def stored_listing(
         if disagrees or not _all_api(sources):
             carried.append(version_pk)
     state = EnrichmentState(
-        previous=_carried_forward(connection, carried),
+        previous=_carried_forward(connection, provider, carried),
         overrides=provider_overrides(connection, provider),
     )
     return stored, state
@@ -314,21 +314,31 @@ def _encoded_disagreements(disagreements: Mapping[str, Mapping[str, Any]]) -> An
 #: values that lost (never the raw payload, the largest column by far).
 _PROVENANCE_COLUMNS = (*ENRICHABLE_FIELDS, "field_sources", "disagreements")
 
-#: Version ids per `IN (...)`: well under every backend's limit on bound parameters.
+#: Up to this many versions carried forward are read by id (`IN (...)`, well under every
+#: backend's limit on bound parameters); more are picked out of one read of them all.
 _IDS_PER_QUERY = 1_000
 
 
-def _carried_forward(connection: Connection, version_pks: Sequence[int]) -> dict[str, Previous]:
-    """The provenance columns of these versions, by model id."""
-    query = select(models.c.model_id, *(versions.c[name] for name in _PROVENANCE_COLUMNS)).join(
-        models, models.c.id == versions.c.model
+def _carried_forward(
+    connection: Connection, provider: str, version_pks: Sequence[int]
+) -> dict[str, Previous]:
+    """The provenance columns of these versions, by model id, in one statement whatever
+    their number: a re-sync must not cost a round trip per so many models."""
+    if not version_pks:
+        return {}
+    query = select(
+        models.c.model_id, versions.c.id, *(versions.c[name] for name in _PROVENANCE_COLUMNS)
+    ).join(models, models.c.id == versions.c.model)
+    if len(version_pks) <= _IDS_PER_QUERY:
+        rows = connection.execute(query.where(versions.c.id.in_(version_pks)))
+        return {row.model_id: _previous(row._mapping) for row in rows}
+    newer = versions.alias("newer")
+    latest = select(func.max(newer.c.version)).where(newer.c.model == versions.c.model)
+    rows = connection.execute(
+        query.where(models.c.provider == provider, versions.c.version == latest.scalar_subquery())
     )
-    previous = {}
-    for start in range(0, len(version_pks), _IDS_PER_QUERY):
-        chunk = version_pks[start : start + _IDS_PER_QUERY]
-        for row in connection.execute(query.where(versions.c.id.in_(chunk))):
-            previous[row.model_id] = _previous(row._mapping)
-    return previous
+    wanted = set(version_pks)
+    return {row.model_id: _previous(row._mapping) for row in rows if row.id in wanted}
 
 
 def _all_api(sources: object) -> bool:
