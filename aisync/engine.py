@@ -23,7 +23,7 @@ from aisync.diff import Diff, StoredModel, compute_diff
 from aisync.discovery import Discovery, discover, select
 from aisync.enrich import Enrichment
 from aisync.errors import AisyncError, ProviderError, SuspectListing, UsageError
-from aisync.fetch import fetch_models
+from aisync.fetch import fetch_models, without_key
 from aisync.http import build_client
 from aisync.normalize import normalize
 from aisync.plugins import Plugins, get_plugin_manager
@@ -287,7 +287,8 @@ class _Run:
                 if fetched.skip is None:
                     with self.gate:
                         listing = fetch_models(self.syncer.plugins, provider, client, self.settings)
-                        fetched.records, fetched.warnings = normalize(listing)
+                        records, fetched.warnings = normalize(listing)
+                        fetched.records = without_key(records, provider.api_key)
                 if not locked:
                     self.registered.wait()
                     if self.ready:

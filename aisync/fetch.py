@@ -1,19 +1,22 @@
 """The fetch step: ask the owning plugin for a provider's live list, failures made human.
 
 What a plugin returns is the provider's answer, and a hostile or careless provider can
-repeat the key it was sent (in a description, a name): the key is blanked out of every
-record here, before anything is diffed, stored or printed.
+repeat the key it was sent (in a description, a name): `without_key` blanks it out of every
+record as soon as the listing is normalized, before anything is enriched, diffed, stored or
+printed.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 import httpx
 
+from aisync.canonical import RawJSON
 from aisync.errors import ProviderError
 from aisync.http import provider_error
 from aisync.plugins import Plugins
@@ -33,7 +36,9 @@ def fetch_models(
     blanked out.
 
     The listing is read lazily: a plugin that yields page by page is never held whole, and
-    the errors it raises while it is read are mapped like those of the call itself.
+    the errors it raises while it is read are mapped like those of the call itself. The
+    key is blanked out once the listing is normalized (`without_key`), when each raw
+    payload is one text to search.
     """
     with _mapped_errors(settings):
         records = plugins.manager.hook.fetch_models(
@@ -43,7 +48,7 @@ def fetch_models(
         raise ProviderError(f"No plugin fetches models for provider type '{provider.type}'")
     if isinstance(records, str | bytes | Mapping) or not isinstance(records, Iterable):
         raise ProviderError(f"Plugin returned {type(records).__name__}, not a list of models")
-    return _without_key(records, provider.api_key, settings)
+    return _read(records, settings)
 
 
 @contextmanager
@@ -61,24 +66,31 @@ def _mapped_errors(settings: Settings) -> Iterator[None]:
         raise ProviderError(f"Plugin error: {type(exc).__name__}: {exc}") from exc
 
 
-def _without_key(records: Iterable[Any], key: str | None, settings: Settings) -> Iterator[Any]:
-    """The records with every string that holds `key` redacted; others are left to normalize.
+def _read(records: Iterable[Any], settings: Settings) -> Iterator[Any]:
+    with _mapped_errors(settings):
+        yield from records
+
+
+def without_key(records: list[ModelRecord], key: str | None) -> list[ModelRecord]:
+    """The normalized records with every string that holds `key` redacted.
 
     Keys shorter than 4 characters (`api_key = "x"` for a local server) are not secrets
-    worth hiding and would mangle ordinary words.
+    worth hiding and would mangle ordinary words. A raw payload is searched as its JSON
+    text, where the key stands as it is unless JSON escapes one of its characters; such a
+    key is looked for in the parsed payload instead.
     """
-    secret = key if key and len(key) >= 4 else None
-    with _mapped_errors(settings):
-        for record in records:
-            yield _redacted(record, secret) if secret and _holds(record, secret) else record
+    if not key or len(key) < 4:
+        return records
+    in_text = json.dumps(key)[1:-1] == key
+    return [_redacted(r, key) if _holds(r, key, in_text) else r for r in records]
 
 
-def _holds(record: object, key: str) -> bool:
-    """Whether the key is anywhere in the record: a walk that copies nothing, so the usual
-    listing (no key echoed) costs a tenth of rebuilding every record, and no extra memory."""
-    if not isinstance(record, ModelRecord):
-        return False
-    return _in(record.model_id, key) or _in(record.display_name, key) or _in(record.raw, key)
+def _holds(record: ModelRecord, key: str, in_text: bool) -> bool:
+    """Whether the key is anywhere in the record, found without copying anything: the usual
+    listing echoes no key, and a big one must cost no more than a look at each text."""
+    raw = record.raw
+    in_raw = key in raw.text if in_text and isinstance(raw, RawJSON) else _in(raw, key)
+    return in_raw or key in record.model_id or _in(record.display_name, key)
 
 
 def _in(value: Any, key: str) -> bool:
@@ -107,7 +119,7 @@ def _redacted(record: ModelRecord, key: str) -> ModelRecord:
         record,
         model_id=_scrub(record.model_id, key),
         display_name=_scrub(record.display_name, key),
-        raw=_scrub(record.raw, key),
+        raw=RawJSON.of(_scrub(record.raw, key)),
     )
 
 

@@ -9,6 +9,7 @@ committed cassettes. Add a new command to `COMMANDS` and it is checked the same 
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import uuid
@@ -22,6 +23,9 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from aisync.cli import cli
+from aisync.fetch import without_key
+from aisync.normalize import normalize
+from aisync.records import ModelRecord
 from tests import databases
 from tests.fakeserver import FakeServer, Reply
 from tests.providers.helpers import CASSETTES, recorded_body
@@ -300,3 +304,22 @@ def test_committed_cassettes_hold_no_key() -> None:
             headers = {name.lower() for name in request["headers"]}
             assert not headers & {"authorization", "x-api-key", "x-goog-api-key", "cookie"}
             assert not re.search(r"[?&](key|api_key)=", request["uri"]), path
+
+
+@pytest.mark.parametrize(
+    "key", ["sk-plain-0123456789", 'sk-"quoted"-0123', "sk-ünïcode-0123", "sk-back\\slash-0123"]
+)
+def test_a_key_echoed_in_a_listing_is_blanked_out_however_json_writes_it(key: str) -> None:
+    """Raw payloads are searched as JSON text, where a quote, a backslash or a non-ASCII
+    letter of the key would stand escaped: such keys are searched in the parsed payload."""
+    echoed = ModelRecord(
+        f"model-{key}",
+        display_name=f"for {key}",
+        raw={"note": f"key={key}", "nested": [{"k": key}], key: 1},
+    )
+    records, _ = normalize([echoed, ModelRecord("innocent", raw={"note": "nothing"})])
+    clean, innocent = without_key(records, key)
+    assert key not in clean.model_id and key not in (clean.display_name or "")
+    assert key not in json.dumps(clean.raw.value(), ensure_ascii=False)
+    assert clean.raw["note"] == "key=***" and clean.raw["***"] == 1
+    assert innocent is records[1]
