@@ -335,7 +335,7 @@ def _revision_problem(revision: str | None, where: object) -> str:
     )
 
 
-def _fields(values: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+def _fields(values: Mapping[Any, Any], prefix: str = "") -> dict[str, Any]:
     """The version fields of a row, typed as `ModelFields` holds them."""
     result = {name: values[prefix + name] for name in VERSION_FIELDS}
     result["capabilities"] = tuple(result["capabilities"] or ())
@@ -357,7 +357,7 @@ def _model(row: Row[Any]) -> CatalogModel:
     )
 
 
-def _change(values: Mapping[str, Any]) -> Change:
+def _change(values: Mapping[Any, Any]) -> Change:
     fields: tuple[FieldChange, ...] = ()
     if values["change"] == "changed" and values["old_capabilities"] is not None:
         fields = field_changes(_fields(values, "old_"), _fields(values, "new_"))

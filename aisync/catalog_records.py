@@ -102,7 +102,7 @@ class FieldProvenance:
     source: str | None
     #: origin -> the value it offered that lost to `value` (a source the API overrules,
     #: the API under an override).
-    others: Mapping[str, Any] = field(default_factory=dict)
+    others: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -7,8 +7,9 @@ resolved here, the same way for every plugin, and always keyed on the instance n
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 from aisync.errors import UsageError
 from aisync.plugins import Plugins
@@ -38,7 +39,8 @@ def discover(plugins: Plugins, settings: Settings) -> Discovery:
     origins: dict[str, str] = {}
     for impl in plugins.manager.hook.discover_providers.get_hookimpls():
         try:
-            offered = impl.function(settings=settings) or ()
+            # A plugin's answer, checked item by item below.
+            offered = cast(Iterable[object], impl.function(settings=settings) or ())
             for info in offered:
                 if not isinstance(info, ProviderInfo):
                     raise TypeError(f"returned {type(info).__name__}, not a ProviderInfo")

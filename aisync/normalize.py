@@ -119,7 +119,7 @@ def is_empty(value: object) -> bool:
 
 
 def _capabilities(value: object) -> tuple[str, ...]:
-    return tuple(sorted({c for c in _words(value) if _known(c)}, key=_ORDER.get))
+    return tuple(sorted({c for c in _words(value) if _known(c)}, key=_ORDER.__getitem__))
 
 
 def _known(word: object) -> bool:

@@ -73,7 +73,7 @@ def _load(result: Plugins, entry_point: importlib.metadata.EntryPoint) -> None:
 
 def _register(result: Plugins, plugin: object, name: str | None) -> bool:
     manager = result.manager
-    label = name or getattr(plugin, "__name__", repr(plugin))
+    label = name or str(getattr(plugin, "__name__", repr(plugin)))
     try:
         manager.register(plugin, name=name)
         manager.check_pending()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -30,6 +30,12 @@ from aisync.catalog_records import VERSION_FIELDS
 from aisync.db.tables import events, models, provider_syncs, runs, stats, versions
 from aisync.records import ENRICHABLE_FIELDS
 
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    #: A result row of any shape (SQLAlchemy types rows by their columns).
+    AnyRow: TypeAlias = Row[*tuple[Any, ...]]
+
 
 def catalog_models(
     connection: Connection,
@@ -41,7 +47,7 @@ def catalog_models(
     include_removed: bool = False,
     sort: str = "provider",
     descending: bool = False,
-) -> Sequence[Row[tuple[object, ...]]]:
+) -> Sequence[AnyRow]:
     """Each model with its latest version: the rows of the view `current_models`, plus the
     removed models when asked. `capability` is a word of `CAPABILITIES`; `search` matches
     the id or display name, ignoring case."""
@@ -78,9 +84,7 @@ def catalog_models(
     return connection.execute(query).all()
 
 
-def model_provenance(
-    connection: Connection, provider: str, model_id: str
-) -> Row[tuple[object, ...]] | None:
+def model_provenance(connection: Connection, provider: str, model_id: str) -> AnyRow | None:
     """The latest version of one model (listed or removed) with its enrichable fields,
     their origins (`field_sources`) and what other origins offered (`disagreements`)."""
     query = _with_latest_version(
@@ -121,7 +125,7 @@ def _nulls_last(column: ColumnElement[object]) -> ColumnElement[int]:
     return case((column.is_(None), 1), else_=0)
 
 
-def model_versions(connection: Connection, model_pk: int) -> Sequence[Row[tuple[object, ...]]]:
+def model_versions(connection: Connection, model_pk: int) -> Sequence[AnyRow]:
     """Every version of one model, oldest first."""
     query = (
         select(
@@ -137,7 +141,7 @@ def model_versions(connection: Connection, model_pk: int) -> Sequence[Row[tuple[
     return connection.execute(query).all()
 
 
-def model_events(connection: Connection, model_pk: int) -> Sequence[Row[tuple[object, ...]]]:
+def model_events(connection: Connection, model_pk: int) -> Sequence[AnyRow]:
     """Every event of one model, oldest first."""
     query = (
         select(events.c.change, events.c.version, events.c.run_id, events.c.changed_at)
@@ -153,7 +157,7 @@ def changes(
     since: datetime | None = None,
     provider: str | None = None,
     run_id: int | None = None,
-) -> Sequence[Row[tuple[object, ...]]]:
+) -> Sequence[AnyRow]:
     """Every event, newest first, with both versions' fields for `changed` events.
 
     Columns `new_<field>` and `old_<field>` hold the version after and before a change (NULL
@@ -198,7 +202,7 @@ def sync_runs(
     limit: int | None = None,
     status: str | None = None,
     run_id: int | None = None,
-) -> Sequence[Row[tuple[object, ...]]]:
+) -> Sequence[AnyRow]:
     """Runs, newest first."""
     query = select(runs).order_by(runs.c.id.desc())
     if status is not None:
@@ -210,9 +214,7 @@ def sync_runs(
     return connection.execute(query).all()
 
 
-def provider_outcomes(
-    connection: Connection, run_ids: Sequence[int]
-) -> Sequence[Row[tuple[object, ...]]]:
+def provider_outcomes(connection: Connection, run_ids: Sequence[int]) -> Sequence[AnyRow]:
     """The `provider_syncs` rows of the given runs, in the order they were recorded."""
     if not run_ids:
         return []
@@ -224,7 +226,7 @@ def provider_outcomes(
     return connection.execute(query).all()
 
 
-def latest_outcomes(connection: Connection) -> Sequence[Row[tuple[object, ...]]]:
+def latest_outcomes(connection: Connection) -> Sequence[AnyRow]:
     """Per provider, its latest `provider_syncs` row of each status (synced, failed, skipped)."""
     latest = select(func.max(provider_syncs.c.id)).group_by(
         provider_syncs.c.provider, provider_syncs.c.status
@@ -255,7 +257,7 @@ def known_providers(connection: Connection) -> list[str]:
 
 def provider_stats(
     connection: Connection, *, provider: str | None = None, history: bool = False
-) -> Sequence[Row[tuple[object, ...]]]:
+) -> Sequence[AnyRow]:
     """The statistics of successful syncs: each provider's latest, or all with `history`.
 
     Ordered by provider, then oldest run first, then in the order the figures were recorded

@@ -33,7 +33,7 @@ json_option = click.option(
 provider_option = click.option("--provider", metavar="NAME", help="Only this provider instance.")
 
 
-class Since(click.ParamType):
+class Since(click.ParamType):  # type: ignore[type-arg]  # generic in newer clicks only
     """`7d`, `12h`, `30m` or an ISO date or time (local unless it has a zone)."""
 
     name = "7d|12h|30m|DATE"

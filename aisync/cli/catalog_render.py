@@ -154,8 +154,17 @@ def _label(field: str) -> str:
 
 
 def render_runs(runs: Sequence[RunRecord], output: Output) -> None:
-    headers = ("RUN", "STARTED", "STATUS", "DURATION", "PROVIDERS")
-    headers += ("FOUND", "ADDED", "CHANGED", "REMOVED")
+    headers = (
+        "RUN",
+        "STARTED",
+        "STATUS",
+        "DURATION",
+        "PROVIDERS",
+        "FOUND",
+        "ADDED",
+        "CHANGED",
+        "REMOVED",
+    )
     rows = []
     for run in runs:
         outcomes = run.providers
@@ -192,8 +201,17 @@ def render_run(run: RunRecord, output: Output) -> None:
         ],
     )
     output.line()
-    headers = ("PROVIDER", "STATUS", "REASON", "FOUND", "ADDED", "CHANGED", "REMOVED")
-    headers += ("DURATION", "ERROR")
+    headers = (
+        "PROVIDER",
+        "STATUS",
+        "REASON",
+        "FOUND",
+        "ADDED",
+        "CHANGED",
+        "REMOVED",
+        "DURATION",
+        "ERROR",
+    )
     rows = [
         (
             p.provider,

@@ -70,7 +70,7 @@ def acquire(locks: Locks, name: str, timeout: float) -> Lock | None:
 
 
 class _SessionLock:
-    def __init__(self, connection: Connection, unlock: Callable[[Connection], None]) -> None:
+    def __init__(self, connection: Connection, unlock: Callable[[Connection], object]) -> None:
         self._connection = connection
         self._unlock = unlock
 
@@ -90,7 +90,7 @@ class _SessionLocks:
     def __init__(
         self,
         engine: Engine,
-        try_lock: Callable[[Connection, str], Callable[[Connection], None] | None],
+        try_lock: Callable[[Connection, str], Callable[[Connection], object] | None],
     ) -> None:
         self._engine = create_engine(engine.url, poolclass=NullPool)
         self._try_lock = try_lock
@@ -111,14 +111,14 @@ class _SessionLocks:
         self._engine.dispose()
 
 
-def _pg_try_lock(connection: Connection, name: str) -> Callable[[Connection], None] | None:
+def _pg_try_lock(connection: Connection, name: str) -> Callable[[Connection], object] | None:
     key = int.from_bytes(_digest(name)[:8], "big", signed=True)
     if not connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}):
         return None
     return lambda c: c.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
 
 
-def _mysql_try_lock(connection: Connection, name: str) -> Callable[[Connection], None] | None:
+def _mysql_try_lock(connection: Connection, name: str) -> Callable[[Connection], object] | None:
     """User-level locks are server-wide, so the name carries the database's too (<= 64)."""
     database = connection.scalar(text("SELECT DATABASE()")) or ""
     lock_name = "aisync:" + _digest(f"{database}:{name}").hex()[:40]

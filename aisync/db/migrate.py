@@ -105,7 +105,7 @@ def alembic_config() -> Config:
     """An Alembic config pointing at the installed migrations, not at alembic.ini."""
     from alembic.config import Config
 
-    import aisync_migrations
+    import aisync_migrations  # type: ignore[import-not-found]  # installed from migrations/
 
     config = Config()
     config.set_main_option("script_location", str(Path(aisync_migrations.__file__).parent))

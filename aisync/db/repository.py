@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
+    RowMapping,
     Text,
     bindparam,
     delete,
@@ -65,7 +66,9 @@ def start_run(
             aisync_version=version,
         )
     )
-    return int(result.inserted_primary_key[0])
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
 
 
 def finish_run(
@@ -356,7 +359,7 @@ def _all_api(sources: object) -> bool:
     return isinstance(sources, dict) and all(origin == API for origin in sources.values())
 
 
-def _previous(row: Mapping[str, Any]) -> Previous:
+def _previous(row: RowMapping) -> Previous:
     disagreements = row["disagreements"] or {}
     return Previous(
         values={name: decode(name, row[name]) for name in ENRICHABLE_FIELDS},
