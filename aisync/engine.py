@@ -290,7 +290,9 @@ class _Run:
                         records, fetched.warnings = normalize(listing)
                         fetched.records = without_key(records, provider.api_key)
                 if not locked:
+                    waiting = time.monotonic()
                     self.registered.wait()
+                    fetched.waited = time.monotonic() - waiting
                     if self.ready:
                         fetched.lock, fetched.skip = self._claim(provider)
             except BaseException as exc:
@@ -327,6 +329,7 @@ class _Run:
         assert self.ledger is not None
         fetched = started.future.result()
         previous = last.get(provider.name)
+        clock = started.clock + fetched.waited
         try:
             if fetched.skip is not None:
                 reason, when = fetched.skip
@@ -338,7 +341,7 @@ class _Run:
             if fetched.error is not None:
                 raise fetched.error
             records, fetched.records = fetched.records, []
-            return self._apply(provider, records, fetched.warnings, started.clock, previous)
+            return self._apply(provider, records, fetched.warnings, clock, previous)
         except AisyncError as exc:
             result = ProviderResult(
                 provider.name,
@@ -346,7 +349,7 @@ class _Run:
                 reason=getattr(exc, "reason", "error"),
                 error=_redact(str(exc), provider),
                 last_synced_at=previous,
-                duration_ms=_elapsed_ms(started.clock),
+                duration_ms=_elapsed_ms(clock),
             )
             self.ledger.record(result, started_at=started.at)
             return result
@@ -471,6 +474,9 @@ class _Fetched:
     records: list[ModelRecord] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     error: BaseException | None = None
+    #: Seconds spent waiting for the run to be registered: the catalog's start-up, which a
+    #: provider's duration leaves out.
+    waited: float = 0.0
 
     def release(self) -> None:
         if self.lock is not None:
