@@ -18,8 +18,6 @@ from typing import Any
 def _default(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
-    if isinstance(value, RawJSON):
-        return value.value()
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 

@@ -15,7 +15,6 @@ are applied here, never in a plugin, so no plugin can break them:
 
 from __future__ import annotations
 
-import functools
 import operator
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -25,7 +24,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from aisync.normalize import CLEANERS, is_empty
+from aisync.normalize import CLEANERS, is_empty, updated
 from aisync.plugins import Plugins
 from aisync.records import API, ENRICHABLE_FIELDS, OVERRIDE, ModelRecord, Provider
 from aisync.settings import Settings
@@ -241,7 +240,7 @@ class _Merge:
         for name, offered in entry.items():
             if offered is None or name not in _ENRICHABLE:
                 continue
-            value = _CLEANERS[name](offered) if clean else offered
+            value = CLEANERS[name](offered) if clean else offered
             if is_empty(value):
                 continue
             origin = sources.get(name)
@@ -275,41 +274,22 @@ class _Merge:
         self.values[name], self.sources[name] = value, OVERRIDE
 
     def record(self) -> ModelRecord:
-        """The record with the decided values; like `dataclasses.replace`, minus the
-        `__init__` of twenty fields, which was this step's largest cost: the values are
-        already clean (normalize, the cleaners above), all that `__init__` would check."""
+        """The record with the decided values, every one already cleaned (`CLEANERS`)."""
         sources, disagreements = self.sources, self.disagreements
-        fields = {**self._record.__dict__, **self.values}
-        fields["field_sources"] = {
-            name: sources[name] for name in ENRICHABLE_FIELDS if name in sources
-        }
-        fields["disagreements"] = {name: disagreements[name] for name in sorted(disagreements)}
-        clone = object.__new__(ModelRecord)
-        object.__setattr__(clone, "__dict__", fields)
-        return clone
+        return updated(
+            self._record,
+            {
+                **self.values,
+                "field_sources": {
+                    name: sources[name] for name in ENRICHABLE_FIELDS if name in sources
+                },
+                "disagreements": {name: disagreements[name] for name in sorted(disagreements)},
+            },
+        )
 
 
 _ENRICHABLE = frozenset(ENRICHABLE_FIELDS)
 _enrichable_values = operator.itemgetter(*ENRICHABLE_FIELDS)
-
-
-def _capabilities(value: Any) -> tuple[str, ...]:
-    """`capabilities` cleaned, once per combination: sources repeat a few dozen of them
-    across thousands of models, and sorting each anew was a measurable part of this step."""
-    if type(value) is tuple:
-        try:
-            return _tuple_capabilities(value)
-        except TypeError:  # an unhashable item: not a capability word anyway
-            pass
-    return _clean_words(value)
-
-
-_clean_words: Callable[[Any], tuple[str, ...]] = CLEANERS["capabilities"]
-_tuple_capabilities = functools.lru_cache(maxsize=1024)(_clean_words)
-
-
-#: The cleaners a source's values pass through: `normalize`'s, capabilities memoized.
-_CLEANERS = {**CLEANERS, "capabilities": _capabilities}
 
 
 def api_origins(record: ModelRecord) -> dict[str, str]:

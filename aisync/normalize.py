@@ -71,12 +71,13 @@ def _clean(record: ModelRecord, warnings: list[str]) -> ModelRecord | None:
         changes["raw"] = _raw(record.raw, model_id)
     if record.field_sources or record.disagreements:
         changes.update(field_sources={}, disagreements={})
-    return _with(record, changes) if changes else record
+    return updated(record, changes) if changes else record
 
 
-def _with(record: ModelRecord, changes: dict[str, Any]) -> ModelRecord:
-    """`dataclasses.replace` without re-running `__init__`, which only assigns: every value
-    here was just cleaned, and a 100,000-model listing makes one of these per model."""
+def updated(record: ModelRecord, changes: Mapping[str, Any]) -> ModelRecord:
+    """`dataclasses.replace` without re-running `__init__`, which only assigns: for values
+    already cleaned (here, or by enrichment through `CLEANERS`), where a 100,000-model
+    listing makes one of these per model."""
     clone = object.__new__(type(record))
     object.__setattr__(clone, "__dict__", {**record.__dict__, **changes})
     return clone
@@ -127,6 +128,8 @@ def _known(word: object) -> bool:
 
 
 def _clean_capabilities(value: object) -> tuple[str, ...]:
+    """`_capabilities`, once per combination of a tuple: a listing (or a source) repeats a
+    few combinations thousands of times."""
     if type(value) is tuple:
         try:
             return _known_capabilities(value)
@@ -137,7 +140,6 @@ def _clean_capabilities(value: object) -> tuple[str, ...]:
 
 @functools.lru_cache(maxsize=4096)
 def _known_capabilities(value: tuple[Any, ...]) -> tuple[str, ...]:
-    """`_capabilities` of a tuple: a listing repeats a few combinations thousands of times."""
     return _capabilities(value)
 
 
@@ -178,7 +180,7 @@ CLEANERS: dict[str, Callable[[Any], Any]] = {
     "output_price_per_mtok": _price,
     "cache_read_price_per_mtok": _price,
     "cache_write_price_per_mtok": _price,
-    "capabilities": _capabilities,
+    "capabilities": _clean_capabilities,
     "release_date": _date,
     "deprecation_date": _date,
     "successor": _text,

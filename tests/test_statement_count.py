@@ -46,9 +46,8 @@ def unchanged_resync_statements(syncer: Syncer, provider: str, *, first: bool = 
     return statements
 
 
-def test_unchanged_resync_statements_do_not_grow_with_the_catalog(
-    database_url: str, tmp_path: Path
-) -> None:
+def small_and_large(database_url: str, tmp_path: Path) -> Syncer:
+    """A syncer with two mock providers, `small` and `large`, of SMALL and LARGE models."""
     config = tmp_path / "aisync.toml"
     config.write_text('[providers.small]\ntype = "mock"\n\n[providers.large]\ntype = "mock"\n')
     settings = load_settings(
@@ -56,7 +55,13 @@ def test_unchanged_resync_statements_do_not_grow_with_the_catalog(
         environ={"AISYNC_SMALL_MODELS": model_ids(SMALL), "AISYNC_LARGE_MODELS": model_ids(LARGE)},
         config_path=config,
     )
-    syncer = Syncer(settings=settings)
+    return Syncer(settings=settings)
+
+
+def test_unchanged_resync_statements_do_not_grow_with_the_catalog(
+    database_url: str, tmp_path: Path
+) -> None:
+    syncer = small_and_large(database_url, tmp_path)
     try:
         small = unchanged_resync_statements(syncer, "small")
         large = unchanged_resync_statements(syncer, "large")
@@ -72,14 +77,7 @@ def test_carried_forward_provenance_costs_no_statement_per_model(
     """Every model has an override, so every version has something to carry forward: the
     small provider's are read by id, the large one's (past the by-id limit) in one read."""
     monkeypatch.setattr(repository, "_IDS_PER_QUERY", SMALL)
-    config = tmp_path / "aisync.toml"
-    config.write_text('[providers.small]\ntype = "mock"\n\n[providers.large]\ntype = "mock"\n')
-    settings = load_settings(
-        {"database_url": database_url},
-        environ={"AISYNC_SMALL_MODELS": model_ids(SMALL), "AISYNC_LARGE_MODELS": model_ids(LARGE)},
-        config_path=config,
-    )
-    syncer = Syncer(settings=settings)
+    syncer = small_and_large(database_url, tmp_path)
     try:
         for provider, count in (("small", SMALL), ("large", LARGE)):
             assert syncer.sync_models([provider]).exit_code == 0
