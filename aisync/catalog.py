@@ -38,7 +38,16 @@ from aisync.db.migrate import HEAD_REVISION, current_revision
 from aisync.errors import AisyncError, ConfigError, DatabaseError, UsageError
 from aisync.export import export_row
 from aisync.records import CAPABILITIES
-from aisync.settings import Settings, load_settings, parse_duration
+from aisync.settings import (
+    Settings,
+    duration_seconds,
+    load_settings,
+    parse_duration,
+    redact_userinfo,
+)
+
+#: The largest run id the catalog can hold (an INTEGER column), and the largest limit.
+MAX_ID = 2**31 - 1
 
 
 class NotFound(AisyncError):
@@ -111,7 +120,7 @@ class Catalog:
                 configured=True,
                 credentials_present=provider.credentials_present,
                 credential_sources=provider.api_key_sources,
-                base_url=provider.base_url,
+                base_url=provider.base_url and redact_userinfo(provider.base_url),
                 enabled=provider.enabled,
                 **_activity(provider.name, listed, outcomes),
             )
@@ -200,13 +209,14 @@ class Catalog:
         if status is not None and status not in RUN_STATUSES:
             choices = ", ".join(RUN_STATUSES)
             raise UsageError(f"Unknown run status '{status}'. Use one of: {choices}")
-        if limit is not None and limit < 1:
-            raise UsageError(f"The limit must be at least 1, not {limit}")
+        if limit is not None:
+            _checked_id(limit, "limit")
         with self._connect() as connection:
             return _runs(connection, queries.sync_runs(connection, limit=limit, status=status))
 
     def run(self, run_id: int) -> RunRecord:
         """One run with its providers' outcomes; `NotFound` if there is no such run."""
+        _checked_id(run_id, "run id")
         with self._connect() as connection:
             found = _runs(connection, queries.sync_runs(connection, run_id=run_id))
         if not found:
@@ -226,6 +236,8 @@ class Catalog:
             `7d`, `12h`, `30m` or an ISO date or time.
         """
         cutoff = parse_since(since) if since is not None else None
+        if run_id is not None:
+            _checked_id(run_id, "run id")
         with self._connect() as connection:
             rows = queries.changes(connection, since=cutoff, provider=provider, run_id=run_id)
         return [_change(row._mapping) for row in rows]
@@ -300,16 +312,36 @@ def parse_since(value: datetime | timedelta | str, now: datetime | None = None) 
         return value.astimezone(UTC)
     text = value.strip()
     try:
-        return now - timedelta(seconds=parse_duration(text, "time"))
+        duration_seconds(text)
     except ConfigError:
-        pass
+        return _moment(text)
+    try:
+        return now - timedelta(seconds=parse_duration(text, "time"))
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _moment(text: str) -> datetime:
+    """The UTC time of an ISO date or time (local time unless it names a zone)."""
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
         raise UsageError(
-            f"Invalid time: {value!r} (use 7d, 12h, 30m or an ISO date like 2026-11-01)"
+            f"Invalid time: {text!r} (use 7d, 12h, 30m or an ISO date like 2026-11-01)"
         ) from None
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except (ValueError, OverflowError):
+        # Year 1 or 9999 seen from another zone has no UTC time Python can hold.
+        raise UsageError(f"Invalid time: {text!r} (out of range)") from None
+
+
+def _checked_id(value: int, what: str) -> int:
+    """A run id or limit the database can compare: ids are 32-bit on PostgreSQL and
+    MariaDB, and a bigger number would fail inside the driver."""
+    if not 1 <= value <= MAX_ID:
+        raise UsageError(f"Invalid {what}: {value} (use a number from 1 to {MAX_ID})")
+    return value
 
 
 def field_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[FieldChange, ...]:

@@ -15,7 +15,7 @@ from aisync.errors import UsageError
 from aisync.plugins import Plugins
 from aisync.records import Provider, ProviderInfo
 from aisync.report import SkippedProvider
-from aisync.settings import Settings
+from aisync.settings import Settings, clean_api_key, without_userinfo
 
 NO_PROVIDERS = "No providers available for synchronization."
 
@@ -66,10 +66,14 @@ def resolve(name: str, info: ProviderInfo, settings: Settings) -> Provider:
     key_sources = config.api_key_vars + (info.api_key_env_vars if default_instance else ())
     api_key = config.api_key
     if api_key is None and default_instance:
-        api_key = next((env[v] for v in info.api_key_env_vars if env.get(v)), None)
+        keys = (clean_api_key(env.get(v, ""), v) for v in info.api_key_env_vars)
+        api_key = next((key for key in keys if key is not None), None)
     base_url = config.base_url
     if base_url is None and default_instance:
         base_url = next((env[v] for v in info.base_url_env_vars if env.get(v)), None)
+    if base_url is not None and api_key is not None:
+        # The key wins: `user:password@` in the URL would only replace it (as Basic auth).
+        base_url = without_userinfo(base_url)
     opted_in = api_key is not None or base_url is not None or config.enabled is True
     enabled = (
         config.enabled if config.enabled is not None else (info.enabled_by_default or opted_in)

@@ -8,11 +8,12 @@ refused connections) surface as httpx exceptions and are mapped by `provider_err
 
 from __future__ import annotations
 
+import base64
 import email.utils
 import json
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,6 +29,7 @@ from aisync.errors import (
     RateLimited,
     RequestTimeout,
 )
+from aisync.settings import redact_userinfo
 
 USER_AGENT = f"aisync/{__version__} (+https://pypi.org/project/aisync/) httpx/{httpx.__version__}"
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504, 529})
@@ -67,8 +69,25 @@ def build_client(
         ),
         follow_redirects=True,
         max_redirects=MAX_REDIRECTS,
+        auth=UrlCredentials(),
         event_hooks={"response": [raise_for_provider_error]},
     )
+
+
+class UrlCredentials(httpx.Auth):
+    """What `user:password@` in a URL means: Basic auth, only when the request carries no
+    `Authorization` of its own (a key wins), and never part of the URL that is sent and
+    logged. httpx alone would put the password in its request log and let it replace the
+    provider's Bearer key."""
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        url = request.url
+        if url.userinfo:
+            if "Authorization" not in request.headers:
+                pair = f"{url.username}:{url.password}".encode()
+                request.headers["Authorization"] = f"Basic {base64.b64encode(pair).decode()}"
+            request.url = url.copy_with(userinfo=b"")
+        yield request
 
 
 class RetryTransport(httpx.BaseTransport):
@@ -261,7 +280,8 @@ def provider_error(exc: httpx.HTTPError, timeout: float) -> ProviderError:
     if isinstance(exc, httpx.ConnectError):
         return ConnectionFailed(_host(exc))
     if isinstance(exc, httpx.UnsupportedProtocol):
-        return ProviderError(f"Unsupported URL {exc.request.url} (use http:// or https://)")
+        url = redact_userinfo(str(exc.request.url))
+        return ProviderError(f"Unsupported URL {url} (use http:// or https://)")
     if isinstance(exc, httpx.TooManyRedirects):
         return BadResponse(f"Too many redirects (more than {MAX_REDIRECTS})")
     if isinstance(exc, httpx.DecodingError):

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from aisync.settings import redacted_repr
+
 #: The one vocabulary every provider maps its capabilities into. Reports, statistics and
 #: filters rely on it, so a plugin must not invent new words: unknown ones are dropped.
 CAPABILITIES: tuple[str, ...] = (
@@ -100,7 +102,13 @@ class Provider:
     enabled: bool = True
     development_only: bool = False
     #: Every other key of the instance's `[providers.<name>]` table, for plugin options.
-    options: Mapping[str, Any] = field(default_factory=dict)
+    #: Kept out of the repr with the key: an option may be a secret too.
+    options: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+    def __repr__(self) -> str:
+        """Without the key and options, the base URL's `user:password@` masked: plugins
+        and logs print providers."""
+        return redacted_repr(self, urls=("base_url",))
 
 
 @dataclass(frozen=True)

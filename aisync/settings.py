@@ -8,11 +8,12 @@ so two `Settings` in one process never leak into each other.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,10 @@ _TEXT_KEYS = {"database_url", "env"}
 _PROVIDER_TEXT_KEYS = {"type", "api_key", "api_key_env", "base_url"}
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+#: The longest duration accepted: longer is a typo, and time arithmetic beyond it overflows.
+MAX_DURATION = 100 * 365 * 86400.0
+#: `scheme://user:password@` or `user:password@` at the start of a URL, up to the host.
+_USERINFO = re.compile(r"^((?:[A-Za-z][A-Za-z0-9+.-]*:)?//)?[^/?#]*@")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -64,9 +69,13 @@ class ProviderConfig:
     base_url: str | None = None
     enabled: bool | None = None
     cache_ttl: float | None = None
-    options: Mapping[str, Any] = field(default_factory=dict)
+    #: A plugin's options may hold secrets of their own (a token): kept out of the repr.
+    options: Mapping[str, Any] = field(default_factory=dict, repr=False)
     #: The variables a user can set to give this instance a key, strongest first.
     api_key_vars: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        return redacted_repr(self, urls=("base_url",))
 
 
 @dataclass(frozen=True)
@@ -84,14 +93,18 @@ class Settings:
     #: How long a run waits for a provider another run is syncing before skipping it.
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT
     config_path: Path | None = None
-    provider_tables: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    #: Kept out of the repr: a table may hold an `api_key` or a URL with a password.
+    provider_tables: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False)
     environ: Mapping[str, str] = field(default_factory=dict, repr=False)
     #: The enrichment sources of a run, strongest first; empty when enrichment is off.
     enrich_sources: tuple[str, ...] = DEFAULT_ENRICH_SOURCES
     #: How long a downloaded copy of a source is used before it is revalidated.
     enrich_cache_ttl: float = DEFAULT_ENRICH_CACHE_TTL
     #: The `[enrich.<source>]` tables of the config file, keyed by table name.
-    enrich_tables: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    enrich_tables: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False)
+
+    def __repr__(self) -> str:
+        return redacted_repr(self, urls=("database_url",))
 
     @property
     def production(self) -> bool:
@@ -114,11 +127,14 @@ class Settings:
             key_vars.append(str(table["api_key_env"]))
         api_key, source = None, None
         for var in key_vars:
-            if self.environ.get(var):
-                api_key, source = self.environ[var], var
+            api_key = clean_api_key(self.environ.get(var, ""), var)
+            if api_key is not None:
+                source = var
                 break
-        if api_key is None and table.get("api_key"):
-            api_key, source = str(table["api_key"]), "config file"
+        if api_key is None:
+            where = f"[providers.{name}].api_key in {self.config_path}"
+            api_key = clean_api_key(str(table.get("api_key", "")), where)
+            source = None if api_key is None else "config file"
         enabled = table.get("enabled")
         if self.environ.get(prefix + "ENABLED"):
             enabled = parse_bool(self.environ[prefix + "ENABLED"], prefix + "ENABLED")
@@ -150,15 +166,63 @@ class Settings:
         return config
 
 
+def clean_api_key(value: str, source: str) -> str | None:
+    """The key without surrounding whitespace (`$(cat keyfile)` keeps a trailing newline),
+    None when nothing is left; `ConfigError` naming `source`, never the key, for a key an
+    HTTP header cannot carry (non-ASCII or control characters)."""
+    key = value.strip()
+    if not all(" " <= char <= "~" for char in key):
+        raise ConfigError(
+            f"The API key in {source} contains characters an HTTP header cannot carry "
+            "(non-ASCII or control characters)"
+        )
+    return key or None
+
+
+def redact_userinfo(url: str) -> str:
+    """`https://user:password@host/v1` -> `https://***@host/v1`, for every URL shown."""
+    return _USERINFO.sub(r"\1***@", url, count=1)
+
+
+def without_userinfo(url: str) -> str:
+    """`https://user:password@host/v1` -> `https://host/v1`."""
+    return _USERINFO.sub(r"\1", url, count=1)
+
+
+def redacted_repr(instance: Any, urls: Collection[str] = ()) -> str:
+    """A dataclass repr that can reach a plugin or a log: fields declared `repr=False`
+    (keys, tables) left out, and the `urls` fields shown with their userinfo masked."""
+    parts = []
+    for item in dataclasses.fields(instance):
+        if item.repr:
+            value = getattr(instance, item.name)
+            if item.name in urls and isinstance(value, str):
+                value = redact_userinfo(value)
+            parts.append(f"{item.name}={value!r}")
+    return f"{type(instance).__name__}({', '.join(parts)})"
+
+
 def env_name(name: str) -> str:
     """`openai-eu` -> `OPENAI_EU`: the part of `AISYNC_<NAME>_API_KEY` for an instance."""
     return re.sub(r"[^0-9A-Za-z]", "_", name).upper()
 
 
 def parse_duration(value: object, what: str = "duration") -> float:
-    """Seconds from `3600`, `45s`, `30m`, `12h`, `7d`, `1w` or `1h30m`."""
+    """Seconds from `3600`, `45s`, `30m`, `12h`, `7d`, `1w` or `1h30m`, at most 100 years."""
+    seconds = duration_seconds(value, what)
+    if seconds < 0:
+        raise ConfigError(f"Invalid {what}: {value!r} must not be negative")
+    if seconds > MAX_DURATION:
+        raise ConfigError(f"Invalid {what}: {value!r} (at most 100 years)")
+    return seconds
+
+
+def duration_seconds(value: object, what: str = "duration") -> float:
+    """The seconds `value` spells, unchecked for range; `ConfigError` if it spells none
+    (`nan` and `inf` spell none: a duration is finite)."""
+    invalid = ConfigError(f"Invalid {what}: {value!r} (use seconds or a duration like 12h)")
     if isinstance(value, bool):
-        raise ConfigError(f"Invalid {what}: {value!r} (use seconds or a duration like 12h)")
+        raise invalid
     if isinstance(value, int | float):
         seconds = float(value)
     else:
@@ -168,12 +232,10 @@ def parse_duration(value: object, what: str = "duration") -> float:
         except ValueError:
             parts = _DURATION_PART.findall(text)
             if not parts or _DURATION_PART.sub("", text).strip():
-                raise ConfigError(
-                    f"Invalid {what}: {value!r} (use seconds or a duration like 12h)"
-                ) from None
+                raise invalid from None
             seconds = sum(float(n) * _UNIT_SECONDS[u] for n, u in parts)
-    if seconds < 0:
-        raise ConfigError(f"Invalid {what}: {value!r} must not be negative")
+    if not math.isfinite(seconds):
+        raise invalid
     return seconds
 
 
@@ -306,6 +368,8 @@ def _read_config(path: Path, explicit: bool) -> dict[str, Any]:
         raise ConfigError(f"Invalid TOML in {path}: {exc}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"Invalid TOML in {path}: not UTF-8 text") from None
+    except RecursionError:
+        raise ConfigError(f"Invalid TOML in {path}: nested too deeply") from None
     _check_keys(data, path)
     return data
 
@@ -317,6 +381,7 @@ def _check_keys(data: Mapping[str, Any], path: Path) -> None:
     for key in _TEXT_KEYS & set(data):
         if not isinstance(data[key], str):
             raise ConfigError(f"'{key}' in {path} must be a string")
+    _check_numbers(data, path)
     providers = data.get("providers", {})
     if not isinstance(providers, dict):
         raise ConfigError(f"'providers' in {path} must be a table of [providers.NAME] tables")
@@ -332,6 +397,20 @@ def _check_keys(data: Mapping[str, Any], path: Path) -> None:
     _check_enrich(data.get("enrich", {}), path)
 
 
+def _check_numbers(data: Mapping[str, Any], path: Path) -> None:
+    """The file's numbers and durations checked where they are written, so that the
+    message names the file and the key (the merged value no longer knows its source)."""
+    for key in ("cache_ttl", "lock_timeout", "retry_wait_cap"):
+        if key in data:
+            parse_duration(data[key], f"{key} in {path}")
+    if "timeout" in data:
+        _positive(data["timeout"], f"timeout in {path}")
+    if "concurrency" in data:
+        _count(data["concurrency"], f"concurrency in {path}", 1)
+    if "retries" in data:
+        _count(data["retries"], f"retries in {path}")
+
+
 def _check_provider_types(name: str, table: Mapping[str, Any], path: Path) -> None:
     """A number where a URL or key belongs would fail deep inside a plugin: say it here."""
     for key in _PROVIDER_TEXT_KEYS & set(table):
@@ -340,12 +419,14 @@ def _check_provider_types(name: str, table: Mapping[str, Any], path: Path) -> No
     if "enabled" in table and not isinstance(table["enabled"], bool):
         raise ConfigError(f"[providers.{name}].enabled in {path} must be true or false")
     if "cache_ttl" in table:
-        parse_duration(table["cache_ttl"], f"cache_ttl of {name}")
+        parse_duration(table["cache_ttl"], f"[providers.{name}].cache_ttl in {path}")
 
 
 def _check_enrich(enrich: object, path: Path) -> None:
     if not isinstance(enrich, dict):
         raise ConfigError(f"'enrich' in {path} must be a table")
+    if "cache_ttl" in enrich:
+        parse_duration(enrich["cache_ttl"], f"[enrich].cache_ttl in {path}")
     for key, value in enrich.items():
         if key not in _ENRICH_KEYS and not isinstance(value, dict):
             raise ConfigError(f"Unknown key {key!r} in [enrich] of {path}")

@@ -80,21 +80,28 @@ def in_namespace(
         ),
         (
             b'cache_ttl = "forever"',
-            "Invalid cache TTL: 'forever' (use seconds or a duration like 12h)",
+            "Invalid cache_ttl in {path}: 'forever' (use seconds or a duration like 12h)",
         ),
         (
             b"[providers.mock]\ncache_ttl = true",
-            "Invalid cache_ttl of mock: True (use seconds or a duration like 12h)",
+            "Invalid [providers.mock].cache_ttl in {path}: True "
+            "(use seconds or a duration like 12h)",
         ),
-        (b"timeout = nan", "Invalid timeout: nan (expected a positive number)"),
-        (b"timeout = inf", "Invalid timeout: inf (expected a positive number)"),
-        (b"timeout = -1", "Invalid timeout: -1 (expected a positive number)"),
-        (b"concurrency = 0.5", "Invalid concurrency: 0.5 (expected a whole number of at least 1)"),
-        (b"concurrency = 0", "Invalid concurrency: 0 (expected a whole number of at least 1)"),
-        (b"retries = -1", "Invalid retries: -1 (expected a whole number)"),
+        (b"timeout = nan", "Invalid timeout in {path}: nan (expected a positive number)"),
+        (b"timeout = inf", "Invalid timeout in {path}: inf (expected a positive number)"),
+        (b"timeout = -1", "Invalid timeout in {path}: -1 (expected a positive number)"),
+        (
+            b"concurrency = 0.5",
+            "Invalid concurrency in {path}: 0.5 (expected a whole number of at least 1)",
+        ),
+        (
+            b"concurrency = 0",
+            "Invalid concurrency in {path}: 0 (expected a whole number of at least 1)",
+        ),
+        (b"retries = -1", "Invalid retries in {path}: -1 (expected a whole number)"),
         (
             b'retry_wait_cap = "later"',
-            "Invalid retry wait cap: 'later' (use seconds or a duration like 12h)",
+            "Invalid retry_wait_cap in {path}: 'later' (use seconds or a duration like 12h)",
         ),
     ],
 )

@@ -1,7 +1,8 @@
 """The `aisync` command line: thin commands that parse options, call the API and render.
 
 Exit codes are part of the contract: usage errors (bad option values) exit 64, never 2,
-so cron monitoring cannot mistake them for a partial sync.
+so cron monitoring cannot mistake them for a partial sync. A usage error is one line on
+stderr (`Error: ...`), like every other error: `-h` shows the usage.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ class AisyncGroup(click.Group):
         try:
             code = super().main(*args, **kwargs)
         except click.UsageError as exc:
-            exc.show()
+            click.echo(f"Error: {' '.join(exc.format_message().split())}", err=True)
             sys.exit(EXIT_USAGE)
         except click.ClickException as exc:
             exc.show()

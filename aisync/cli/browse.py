@@ -16,7 +16,7 @@ import click
 
 from aisync.catalog_records import RUN_STATUSES, SORT_FIELDS
 from aisync.cli import catalog_render
-from aisync.cli.options import common_options, settings_from
+from aisync.cli.options import TEXT, common_options, settings_from
 from aisync.cli.render import Output
 from aisync.cli.tables import print_json
 from aisync.errors import AisyncError, UsageError
@@ -30,7 +30,9 @@ T = TypeVar("T")
 json_option = click.option(
     "--json", "as_json", is_flag=True, help="Print the records as JSON on stdout."
 )
-provider_option = click.option("--provider", metavar="NAME", help="Only this provider instance.")
+provider_option = click.option(
+    "--provider", type=TEXT, metavar="NAME", help="Only this provider instance."
+)
 
 
 class Since(click.ParamType):  # type: ignore[type-arg]  # generic in newer clicks only
@@ -88,7 +90,9 @@ def providers(as_json: bool, database_url: str | None, config_path: str | None) 
 @click.group(invoke_without_command=True)
 @provider_option
 @click.option("--capability", type=click.Choice(CAPABILITIES), help="Only models with it.")
-@click.option("--search", metavar="TEXT", help="Part of the model id or name (A-Z in either case).")
+@click.option(
+    "--search", type=TEXT, metavar="TEXT", help="Part of the model id or name (A-Z in either case)."
+)
 @click.option("--include-removed", is_flag=True, help="Also models no longer listed.")
 @click.option(
     "--sort",
@@ -130,7 +134,7 @@ def models(
 
 
 @models.command("show")
-@click.argument("model", metavar="PROVIDER/MODEL_ID")
+@click.argument("model", type=TEXT, metavar="PROVIDER/MODEL_ID")
 @click.option(
     "--sources", is_flag=True, help="Per field: its value, its origin, what other origins offered."
 )

@@ -12,6 +12,25 @@ from aisync.settings import Settings, load_settings
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+class Text(click.ParamType):  # type: ignore[type-arg]  # generic in newer clicks only
+    """Text that must reach the database: bytes that are not UTF-8 (which Python hands over
+    as surrogate escapes) are a usage error here, not an encoding error in the driver."""
+
+    name = "text"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        text = str(value)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            self.fail(f"{shown!r} is not valid UTF-8 text", param, ctx)
+        return text
+
+
+TEXT = Text()
+
+
 def common_options(function: F) -> F:
     """`--database-url` and `--config`, accepted by every command."""
     function = click.option(
