@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from aisync.errors import ConfigError
-from aisync.settings import load_settings, parse_duration
+from aisync.settings import load_settings, parse_duration, redact_userinfo, without_userinfo
 
 
 @pytest.mark.parametrize(
@@ -18,7 +18,7 @@ def test_durations(text: str, seconds: float) -> None:
     assert parse_duration(text) == seconds
 
 
-@pytest.mark.parametrize("text", ["soon", "12x", "-5", "h"])
+@pytest.mark.parametrize("text", ["soon", "12x", "-5", "h", "nan", "inf", "1e400", "36501d"])
 def test_bad_durations(text: str) -> None:
     with pytest.raises(ConfigError):
         parse_duration(text)
@@ -128,3 +128,20 @@ def test_bad_enrichment_settings(tmp_path: Path, text: str, message: str) -> Non
     with pytest.raises(ConfigError) as caught:
         load_settings(environ={}, config_path=config)
     assert message in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "masked", "stripped"),
+    [
+        ("https://u:p@host/v1", "https://***@host/v1", "https://host/v1"),
+        ("http://u:p@ss@host:8/v1?x=@", "http://***@host:8/v1?x=@", "http://host:8/v1?x=@"),
+        ("u:p@host:11434", "***@host:11434", "host:11434"),
+        ("https://host/v1/a@b", "https://host/v1/a@b", "https://host/v1/a@b"),
+        ("https://host?next=a@b", "https://host?next=a@b", "https://host?next=a@b"),
+    ],
+)
+def test_url_userinfo_is_masked_or_stripped_and_nothing_else(
+    url: str, masked: str, stripped: str
+) -> None:
+    assert redact_userinfo(url) == masked
+    assert without_userinfo(url) == stripped
