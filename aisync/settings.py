@@ -218,13 +218,13 @@ def parse_duration(value: object, what: str = "duration") -> float:
 
 
 def duration_seconds(value: object, what: str = "duration") -> float:
-    """The seconds `value` spells, unchecked for range; `ConfigError` if it spells none
-    (`nan` and `inf` spell none: a duration is finite)."""
+    """The seconds `value` spells, unchecked for range (a number too big for a float is
+    infinite); `ConfigError` if it spells none (`nan`)."""
     invalid = ConfigError(f"Invalid {what}: {value!r} (use seconds or a duration like 12h)")
     if isinstance(value, bool):
         raise invalid
     if isinstance(value, int | float):
-        seconds = float(value)
+        seconds = float(value) if abs(value) < 1e300 else math.inf * (value > 0 or -1)
     else:
         text = str(value).strip().lower()
         try:
@@ -234,7 +234,7 @@ def duration_seconds(value: object, what: str = "duration") -> float:
             if not parts or _DURATION_PART.sub("", text).strip():
                 raise invalid from None
             seconds = sum(float(n) * _UNIT_SECONDS[u] for n, u in parts)
-    if not math.isfinite(seconds):
+    if math.isnan(seconds):
         raise invalid
     return seconds
 
@@ -370,6 +370,9 @@ def _read_config(path: Path, explicit: bool) -> dict[str, Any]:
         raise ConfigError(f"Invalid TOML in {path}: not UTF-8 text") from None
     except RecursionError:
         raise ConfigError(f"Invalid TOML in {path}: nested too deeply") from None
+    except ValueError:
+        # Python refuses to read an integer of more than 4300 digits.
+        raise ConfigError(f"Invalid TOML in {path}: a number with too many digits") from None
     _check_keys(data, path)
     return data
 
