@@ -1,8 +1,10 @@
 """SIGKILL during a migration on SQLite: every later run works and no data is lost.
 
-Real processes, a real file: each one is killed a varied time after its database's rollback
-journal appears (that is, inside a write transaction), or at a fixed time after start. The
-next run must find a usable catalog: the migration either happened or rolled back whole.
+Real `aisync` processes on a real file. Each one reports every SQL statement before it runs
+it (a SQLAlchemy event hook: aisync's own code is untouched) and waits for a go-ahead, so
+the test can kill it at chosen points spread over the whole migration: after the Nth
+statement was let through, plus a varied few milliseconds. The next run must find a usable
+catalog: each migration either happened or rolled back whole.
 """
 
 from __future__ import annotations
@@ -18,45 +20,89 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import Engine, event
 
 from aisync.catalog import Catalog
 from aisync.cli import cli
 from aisync.db.connect import open_engine
 from aisync.db.migrate import HEAD_REVISION, downgrade, ensure_schema, stored_revision
 
-#: Seconds after the journal appears (None: after the start) at which each run is killed.
-DELAYS = (0.0, 0.003, 0.01, 0.03, 0.1, None)
 TABLES = ("sync_runs", "provider_syncs", "models", "model_versions", "model_events")
-#: Extra models in the populated catalog, so that rebuilding `model_versions` takes a while.
+#: Extra models in the populated catalog, so that its migration has data to keep.
 EXTRA_MODELS = 3000
+MARK = "@@sql "
+
+#: Runs aisync with a hook that announces each statement on stderr and waits for stdin.
+CHILD = f"""
+import sys
+from sqlalchemy import Engine, event
+
+def announce(connection, cursor, statement, *args):
+    sys.stderr.write({MARK!r} + " ".join(statement.split())[:60] + "\\n")
+    sys.stderr.flush()
+    sys.stdin.readline()
+
+event.listen(Engine, "before_cursor_execute", announce)
+from aisync.cli import main
+sys.argv = ["aisync", *sys.argv[1:]]
+main()
+"""
 
 
-def killed(arguments: list[str], database: Path, delay: float | None) -> None:
-    """Run `aisync ARGUMENTS` and SIGKILL it `delay` seconds into its first transaction."""
+def run(arguments: list[str], database: Path, kill_after: int) -> None:
+    """Run `aisync ARGUMENTS`; SIGKILL it once `kill_after` statements were let through,
+    a varied millisecond or three into the last one."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "aisync", *arguments],
+        [sys.executable, "-c", CHILD, *arguments],
         env={**os.environ, "AISYNC_DATABASE_URL": f"sqlite:///{database}"},
+        stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
-    journal = database.with_name(database.name + "-journal")
-    deadline = time.monotonic() + (1.0 if delay is None else 10.0)
-    while process.poll() is None and time.monotonic() < deadline:
-        if delay is not None and journal.exists():
-            time.sleep(delay)
+    assert process.stdin is not None and process.stderr is not None
+    seen = 0
+    for line in process.stderr:
+        if not line.startswith(MARK):
+            continue
+        seen += 1
+        process.stdin.write("\n")
+        process.stdin.flush()
+        if seen == kill_after:
+            time.sleep((seen % 4) * 0.001)
+            process.send_signal(signal.SIGKILL)
             break
-        time.sleep(0.0005)
-    process.send_signal(signal.SIGKILL)
     process.wait()
 
 
+def kill_points(arguments: list[str], database: Path, kills: int) -> list[int]:
+    """`kills` statement counts spread over a whole run of `arguments` against a copy.
+
+    The run is counted in-process (the statements are the same, the start-up is quicker).
+    """
+    calibration = database.with_name("calibration-" + database.name)
+    if database.exists():
+        shutil.copy(database, calibration)
+    statements: list[str] = []
+    count = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(Engine, "before_cursor_execute", count)
+    try:
+        result = CliRunner().invoke(cli, arguments, env=env(f"sqlite:///{calibration}"))
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)
+    assert result.exit_code == 0, result.output
+    total = len(statements)
+    return sorted({1 + (total - 1) * n // (kills - 1) for n in range(kills)})
+
+
 def test_a_first_use_killed_anywhere_leaves_a_usable_catalog(tmp_path: Path) -> None:
-    for number, delay in enumerate(DELAYS):
-        database = tmp_path / f"first{number}.db"
-        killed(["sync-models", "--provider", "mock"], database, delay)
+    arguments = ["sync-models", "--provider", "mock"]
+    for point in kill_points(arguments, tmp_path / "first.db", 7):
+        database = tmp_path / f"first{point}.db"
+        run(arguments, database, kill_after=point)
         url = f"sqlite:///{database}"
-        result = CliRunner().invoke(cli, ["sync-models", "--provider", "mock"], env=env(url))
-        assert result.exit_code == 0, (delay, result.output)
+        result = CliRunner().invoke(cli, arguments, env=env(url))
+        assert result.exit_code == 0, (point, result.output)
         assert stored_revision(open_engine(url)) == HEAD_REVISION
         with Catalog(url) as catalog:
             assert len(catalog.models()) == 3
@@ -67,9 +113,8 @@ def populated_0001(tmp_path: Path) -> Path:
     """A catalog at revision 0001 holding a synced provider and thousands of models."""
     database = tmp_path / "template.db"
     url = f"sqlite:///{database}"
-    assert (
-        CliRunner().invoke(cli, ["sync-models", "--provider", "mock"], env=env(url)).exit_code == 0
-    )
+    result = CliRunner().invoke(cli, ["sync-models", "--provider", "mock"], env=env(url))
+    assert result.exit_code == 0
     engine = open_engine(url)
     downgrade(engine, "0001")
     engine.dispose()
@@ -88,49 +133,39 @@ def populated_0001(tmp_path: Path) -> Path:
     return database
 
 
-def test_an_upgrade_killed_anywhere_is_finished_by_db_upgrade(
-    tmp_path: Path, populated_0001: Path
+@pytest.mark.parametrize(
+    ("arguments", "kills"),
+    [(["db", "upgrade"], 6), (["sync-models", "--provider", "mock"], 4)],
+    ids=["db", "sync"],
+)
+def test_an_upgrade_killed_anywhere_is_finished_by_the_next_run(
+    tmp_path: Path, populated_0001: Path, arguments: list[str], kills: int
 ) -> None:
+    """`db upgrade`, or sync-models upgrading an older catalog itself, killed anywhere:
+    `db upgrade` finishes the job and every model and version is still there."""
     before = counts(populated_0001)
-    for number, delay in enumerate(DELAYS):
-        database = tmp_path / f"upgrade{number}.db"
+    for point in kill_points(arguments, populated_0001, kills):
+        database = tmp_path / f"upgrade{point}.db"
         shutil.copy(populated_0001, database)
-        killed(["db", "upgrade"], database, delay)
+        run(arguments, database, kill_after=point)
         url = f"sqlite:///{database}"
         result = CliRunner().invoke(cli, ["db", "upgrade"], env=env(url))
-        assert result.exit_code == 0, (delay, result.output)
+        assert result.exit_code == 0, (point, result.output)
         assert stored_revision(open_engine(url)) == HEAD_REVISION
-        assert counts(database) == before, delay
+        after = counts(database)
+        for table in ("models", "model_versions", "current_models"):
+            assert after[table] == before[table], (point, table)
         with Catalog(url) as catalog:
             assert len(catalog.models()) == 3 + EXTRA_MODELS
-
-
-def test_a_sync_killed_during_its_upgrade_leaves_a_usable_catalog(
-    tmp_path: Path, populated_0001: Path
-) -> None:
-    """sync-models upgrades an older catalog itself; killed there, the next run does it."""
-    before = counts(populated_0001)
-    for number, delay in enumerate(DELAYS[:2]):
-        database = tmp_path / f"sync{number}.db"
-        shutil.copy(populated_0001, database)
-        killed(["sync-models", "--provider", "mock"], database, delay)
-        url = f"sqlite:///{database}"
         ensure_schema(open_engine(url))
-        after = counts(database)
-        assert {table: after[table] for table in ("models", "model_versions")} == {
-            table: before[table] for table in ("models", "model_versions")
-        }, delay
 
 
 def counts(database: Path) -> dict[str, int]:
     with sqlite3.connect(database) as connection:
         found = {
             table: connection.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
-            for table in TABLES
+            for table in (*TABLES, "current_models")
         }
-        found["current_models"] = connection.execute(
-            "SELECT COUNT(*) FROM current_models"
-        ).fetchone()[0]
     connection.close()
     return found
 

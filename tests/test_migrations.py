@@ -132,7 +132,7 @@ def test_a_newer_schema_never_advises_db_upgrade(sqlite_url: str) -> None:
     assert stored_revision(open_engine(sqlite_url)) == "9999"
 
 
-FOREIGN = (["sync-models", "--provider", "mock"], ["db", "upgrade"], ["models"])
+FOREIGN = (["sync-models", "--provider", "mock"], ["db", "upgrade"], ["db", "current"], ["models"])
 
 
 def test_a_foreign_sqlite_file_is_refused_untouched(tmp_path: Path) -> None:

@@ -35,12 +35,16 @@ def downgrade(revision: str, database_url: str | None, config_path: str | None) 
 def current(database_url: str | None, config_path: str | None) -> int:
     """Print the database's schema revision and the newest one this aisync knows."""
     from aisync.db.connect import masked_url, open_engine
-    from aisync.db.migrate import HEAD_REVISION, stored_revision
+    from aisync.db.migrate import HEAD_REVISION, connect, refuse_unusable, stored_revision
 
     output = Output()
     try:
         settings = settings_from(config_path, database_url=database_url)
-        revision = stored_revision(open_engine(settings.database_url))
+        engine = open_engine(settings.database_url)
+        revision = stored_revision(engine)
+        if revision is None:
+            with connect(engine) as connection:
+                refuse_unusable(connection, revision)
     except AisyncError as exc:
         output.error(str(exc))
         return 1
