@@ -34,7 +34,7 @@ from aisync.catalog_records import (
     StatsSnapshot,
 )
 from aisync.db.connect import describe, masked_url, open_engine, sqlite_path
-from aisync.db.migrate import HEAD_REVISION, current_revision
+from aisync.db.migrate import HEAD_REVISION, current_revision, refuse_unusable
 from aisync.errors import AisyncError, ConfigError, DatabaseError, UsageError
 from aisync.export import export_row
 from aisync.records import CAPABILITIES
@@ -290,9 +290,13 @@ class Catalog:
         try:
             with engine.connect() as connection:
                 revision = current_revision(connection)
+                refuse_unusable(connection, revision)
         except SQLAlchemyError as exc:
             engine.dispose()
             raise DatabaseError(f"Cannot open the catalog: {describe(exc)}") from None
+        except DatabaseError:
+            engine.dispose()
+            raise
         if revision != HEAD_REVISION:
             engine.dispose()
             raise DatabaseError(_revision_problem(revision, path or masked_url(url)))

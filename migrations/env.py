@@ -1,5 +1,9 @@
 """Alembic environment: the models' metadata, batch mode on SQLite, and a reusable connection.
 
+Every migration runs in a transaction of its own, with its revision stamp, on SQLite too
+(where `transactional_ddl` makes pysqlite's DDL transactional): a migration that fails or
+is killed midway rolls back whole and leaves the previous revision intact.
+
 aisync runs migrations in-process: it passes its own connection in
 `config.attributes["connection"]`. Run by hand (`alembic upgrade head`), the URL comes from
 `AISYNC_DATABASE_URL` or `sqlalchemy.url` in alembic.ini.
@@ -12,6 +16,7 @@ import os
 from alembic import context
 from sqlalchemy import Connection, create_engine, pool
 
+from aisync.db.connect import transactional_ddl
 from aisync.db.models import Base
 
 config = context.config
@@ -19,11 +24,15 @@ target_metadata = Base.metadata
 
 
 def _configure(connection: Connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
+    transactional_ddl(connection)
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
-        render_as_batch=connection.dialect.name == "sqlite",
+        render_as_batch=sqlite,
         compare_type=True,
+        transaction_per_migration=True,
+        transactional_ddl=True if sqlite else None,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
 from typing import Any
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from click.testing import CliRunner
 from sqlalchemy import Engine, inspect, text
 
+from aisync.catalog import Catalog
 from aisync.cli import cli
 from aisync.db.connect import open_engine
-from aisync.db.migrate import HEAD_REVISION, alembic_config, downgrade, ensure_schema
+from aisync.db.migrate import (
+    HEAD_REVISION,
+    alembic_config,
+    downgrade,
+    ensure_schema,
+    stored_revision,
+)
 from aisync.db.models import Base
+from aisync.engine import Syncer
 
 TABLES = {
     "sync_runs",
@@ -87,3 +98,133 @@ def test_a_newer_schema_is_a_clear_error(sqlite_url: str) -> None:
         "The database schema is at revision 9999, newer than this aisync knows "
         f"({HEAD_REVISION}): upgrade aisync to use it"
     )
+
+
+NEWER = (
+    ["sync-models", "--provider", "mock"],
+    ["models"],
+    ["providers"],
+    ["runs"],
+    ["changes"],
+    ["db", "upgrade"],
+    ["db", "downgrade", "0001"],
+    ["db", "current"],
+)
+
+
+def test_a_newer_schema_never_advises_db_upgrade(sqlite_url: str) -> None:
+    """`db upgrade` cannot help with a schema from a newer aisync: no path says to run it."""
+    engine = open_engine(sqlite_url)
+    ensure_schema(engine)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE alembic_version SET version_num = '9999'")
+    engine.dispose()
+    for arguments in NEWER:
+        result = CliRunner().invoke(cli, arguments, env={"AISYNC_DATABASE_URL": sqlite_url})
+        output = result.stdout + result.stderr
+        assert "db upgrade" not in output, arguments
+        assert "9999" in output, arguments
+        assert "Traceback" not in output, arguments
+        if arguments != ["db", "current"]:
+            assert result.exit_code == 1, arguments
+            assert len(result.stderr.strip().splitlines()) == 1, arguments
+            assert "newer than this aisync" in result.stderr, arguments
+    assert stored_revision(open_engine(sqlite_url)) == "9999"
+
+
+FOREIGN = (["sync-models", "--provider", "mock"], ["db", "upgrade"], ["db", "current"], ["models"])
+
+
+def test_a_foreign_sqlite_file_is_refused_untouched(tmp_path: Path) -> None:
+    database = tmp_path / "other.db"
+    with sqlite3.connect(database) as connection:
+        connection.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
+        connection.execute("INSERT INTO notes (body) VALUES ('keep me')")
+    connection.close()
+    url = f"sqlite:///{database}"
+    for arguments in FOREIGN:
+        result = CliRunner().invoke(cli, arguments, env={"AISYNC_DATABASE_URL": url})
+        assert result.exit_code == 1, arguments
+        assert result.stderr.strip() == (
+            f"{database} is not an aisync catalog: it holds other tables (notes)"
+        ), arguments
+    assert inspect(open_engine(url)).get_table_names() == ["notes"]
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("SELECT body FROM notes").fetchall() == [("keep me",)]
+    connection.close()
+
+
+def test_an_empty_file_becomes_a_catalog(tmp_path: Path) -> None:
+    database = tmp_path / "empty.db"
+    database.touch()
+    url = f"sqlite:///{database}"
+    result = CliRunner().invoke(
+        cli, ["sync-models", "--provider", "mock"], env={"AISYNC_DATABASE_URL": url}
+    )
+    assert result.exit_code == 0, result.output
+    assert stored_revision(open_engine(url)) == HEAD_REVISION
+
+
+@pytest.mark.parametrize("revision", ["", " ", "nonsense", "0003", "+1", "0001:0002", "heads"])
+def test_an_odd_revision_is_a_usage_error(sqlite_url: str, revision: str) -> None:
+    env = {"AISYNC_DATABASE_URL": sqlite_url}
+    assert CliRunner().invoke(cli, ["db", "upgrade"], env=env).exit_code == 0
+    result = CliRunner().invoke(cli, ["db", "downgrade", revision], env=env)
+    assert result.exit_code == 64, result.output
+    assert result.stderr.strip() == (
+        f"Unknown revision {revision!r}: choose one of base, 0001, 0002 or -1"
+    )
+    assert stored_revision(open_engine(sqlite_url)) == HEAD_REVISION
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:"])
+def test_an_in_memory_catalog_works_for_the_python_api(url: str) -> None:
+    """One in-memory database per URL for the whole process: a `Catalog` reads what a
+    `Syncer` wrote."""
+    syncer = Syncer(url)
+    assert syncer.sync_models(providers=["mock"]).exit_code == 0
+    assert syncer.sync_models(providers=["mock"], force=True).exit_code == 0
+    syncer.close()
+    with Catalog(url) as catalog:
+        assert len(catalog.models()) == 3
+        assert len(catalog.runs()) == 2
+
+
+def test_db_upgrade_repairs_a_half_created_schema(sqlite_url: str) -> None:
+    """What aisync before transactional migrations left when killed during first use: an
+    empty `alembic_version` and some of 0001's tables."""
+    engine = open_engine(sqlite_url)
+    ensure_schema(engine)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DELETE FROM alembic_version")
+        for view in ("current_models", "model_changes"):
+            connection.exec_driver_sql(f"DROP VIEW {view}")
+        for table in ("model_overrides", "provider_syncs", "provider_stats"):
+            connection.exec_driver_sql(f"DROP TABLE {table}")
+    engine.dispose()
+    result = CliRunner().invoke(cli, ["db", "upgrade"], env={"AISYNC_DATABASE_URL": sqlite_url})
+    assert result.exit_code == 0, result.output
+    assert drift(engine) == []
+    assert stored_revision(engine) == HEAD_REVISION
+
+
+def test_db_upgrade_repairs_a_half_done_0002(sqlite_url: str) -> None:
+    """What aisync before transactional migrations left when killed during 0001 -> 0002:
+    revision 0001, `current_models` gone, some of the new columns added."""
+    engine = open_engine(sqlite_url)
+    assert (
+        CliRunner()
+        .invoke(cli, ["sync-models", "--provider", "mock"], env={"AISYNC_DATABASE_URL": sqlite_url})
+        .exit_code
+        == 0
+    )
+    downgrade(engine, "0001")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DROP VIEW current_models")
+        connection.exec_driver_sql("ALTER TABLE model_versions ADD COLUMN max_input_tokens INTEGER")
+    engine.dispose()
+    result = CliRunner().invoke(cli, ["db", "upgrade"], env={"AISYNC_DATABASE_URL": sqlite_url})
+    assert result.exit_code == 0, result.output
+    assert drift(engine) == []
+    with Catalog(sqlite_url) as catalog:
+        assert len(catalog.models()) == 3

@@ -6,7 +6,8 @@ import click
 
 from aisync.cli.options import common_options, settings_from
 from aisync.cli.render import Output
-from aisync.errors import AisyncError
+from aisync.errors import AisyncError, UsageError
+from aisync.report import EXIT_FAILED, EXIT_USAGE
 
 
 @click.group()
@@ -34,12 +35,16 @@ def downgrade(revision: str, database_url: str | None, config_path: str | None) 
 def current(database_url: str | None, config_path: str | None) -> int:
     """Print the database's schema revision and the newest one this aisync knows."""
     from aisync.db.connect import masked_url, open_engine
-    from aisync.db.migrate import HEAD_REVISION, stored_revision
+    from aisync.db.migrate import HEAD_REVISION, connect, refuse_unusable, stored_revision
 
     output = Output()
     try:
         settings = settings_from(config_path, database_url=database_url)
-        revision = stored_revision(open_engine(settings.database_url))
+        engine = open_engine(settings.database_url)
+        revision = stored_revision(engine)
+        if revision is None:
+            with connect(engine) as connection:
+                refuse_unusable(connection, revision)
     except AisyncError as exc:
         output.error(str(exc))
         return 1
@@ -57,8 +62,11 @@ def _run(direction: str, revision: str, database_url: str | None, config_path: s
     try:
         settings = settings_from(config_path, database_url=database_url)
         getattr(migrate, direction)(open_engine(settings.database_url), revision)
+    except UsageError as exc:
+        output.error(str(exc))
+        return EXIT_USAGE
     except AisyncError as exc:
         output.error(str(exc))
-        return 1
+        return EXIT_FAILED
     output.line(f"Database {masked_url(settings.database_url)} is now at {revision}.")
     return 0

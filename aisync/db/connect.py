@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.pool import QueuePool
 
 from aisync.errors import DatabaseError
 
 #: The extra that installs each server backend's driver.
 _EXTRAS = {"postgresql": "postgresql", "mysql": "mysql", "mariadb": "mysql"}
 _SUPPORTED = "SQLite, PostgreSQL (postgresql+psycopg://) and MariaDB/MySQL (mysql+pymysql://)"
+#: The in-memory catalogs of this process, one per URL, kept until the process ends.
+_MEMORY_ENGINES: dict[str, Engine] = {}
+_MEMORY_GUARD = threading.Lock()
 
 
 def masked_url(url: str) -> str:
@@ -41,6 +47,8 @@ def open_engine(url: str, *, create: bool = True) -> Engine:
     except ArgumentError:
         raise DatabaseError(f"Invalid database URL: {masked_url(url)}") from None
     path = sqlite_path(url)
+    if path is None and parsed.get_backend_name() == "sqlite":
+        return _memory_engine(parsed)
     if path is not None and create:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -64,6 +72,56 @@ def open_engine(url: str, *, create: bool = True) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def _memory_engine(parsed: URL) -> Engine:
+    """The process's one engine for an in-memory SQLite URL.
+
+    Each new connection to `:memory:` is a new, empty database, so the engine holds exactly
+    one, hands it to one user at a time (fetch threads read while the run writes) and never
+    closes it: a `Syncer` and a `Catalog` opened on `sqlite://` share one catalog.
+    """
+    key = parsed.render_as_string(hide_password=False)
+    with _MEMORY_GUARD:
+        if key not in _MEMORY_ENGINES:
+            connection = sqlite3.connect(":memory:", check_same_thread=False)
+            engine = create_engine(
+                parsed, poolclass=_KeptPool, creator=lambda: connection, pool_size=1, max_overflow=0
+            )
+            event.listen(engine, "connect", _sqlite_pragmas)
+            _MEMORY_ENGINES[key] = engine
+        return _MEMORY_ENGINES[key]
+
+
+class _KeptPool(QueuePool):
+    """A pool whose database must outlive `Engine.dispose()`: disposing keeps it as it is."""
+
+    def dispose(self) -> None:
+        return None
+
+    def recreate(self) -> QueuePool:
+        return self
+
+
+def transactional_ddl(connection: Connection) -> None:
+    """Make every transaction on this SQLite connection a real one, DDL included.
+
+    pysqlite opens a transaction only before INSERT/UPDATE/DELETE, so CREATE, DROP and ALTER
+    statements commit one by one: a migration killed midway would stay half done. Emitting
+    `BEGIN IMMEDIATE` when SQLAlchemy begins puts them all in one transaction that a kill
+    rolls back (SQLAlchemy's "Serializable isolation / Savepoints / Transactional DDL"
+    recipe). pysqlite commits and rolls back whatever transaction is open, so nothing else
+    changes. Only migrations use it: the rest of the app keeps pysqlite's own handling.
+    """
+    if connection.dialect.name == "sqlite" and not event.contains(
+        connection, "begin", _begin_immediate
+    ):
+        event.listen(connection, "begin", _begin_immediate)
+
+
+def _begin_immediate(connection: Connection) -> None:
+    """Take the write lock at once: a migration reads the schema, then changes it."""
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def describe(exc: SQLAlchemyError) -> str:

@@ -51,11 +51,22 @@ def _current_models(enriched: bool) -> str:
 
 
 def upgrade() -> None:
+    """Tolerates what aisync before transactional migrations left when killed in here (each
+    statement was committed on its own): the view gone, some columns or the table there."""
     # The view reads model_versions: drop it while the table changes (SQLite rebuilds it).
-    op.execute("DROP VIEW current_models")
+    op.execute("DROP VIEW IF EXISTS current_models")
+    inspector = sa.inspect(op.get_bind())
+    present = {column["name"] for column in inspector.get_columns("model_versions")}
     with op.batch_alter_table("model_versions", schema=None) as batch_op:
         for name, type_ in NEW_COLUMNS:
-            batch_op.add_column(sa.Column(name, type_, nullable=True))
+            if name not in present:
+                batch_op.add_column(sa.Column(name, type_, nullable=True))
+    if not inspector.has_table("model_overrides"):
+        _create_overrides()
+    op.execute(f"CREATE VIEW current_models AS {_current_models(enriched=True)}")
+
+
+def _create_overrides() -> None:
     op.create_table(
         "model_overrides",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -70,7 +81,6 @@ def upgrade() -> None:
             "provider", "model_id", "field", name=op.f("uq_model_overrides_provider_model_id_field")
         ),
     )
-    op.execute(f"CREATE VIEW current_models AS {_current_models(enriched=True)}")
 
 
 def downgrade() -> None:
