@@ -36,6 +36,7 @@ MAX_REDIRECTS = 5
 MAX_RESPONSE_BYTES = 50 * 1024 * 1024
 #: Phrases providers use in a 400 answer when the real problem is the key (Gemini, xAI).
 _BAD_KEY_MARKERS = ("API_KEY_INVALID", "API key not valid", "Incorrect API key")
+_DELAY_SECONDS = re.compile(r"\d+(?:\.\d+)?")
 _DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?$")
 
 
@@ -201,10 +202,10 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
 
 
 def _parse_retry_after(value: str) -> float | None:
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
+    """Seconds (digits, as RFC 9110 says; a fraction is tolerated) or an HTTP date; `inf`,
+    `nan` and negative numbers, which `float` would take, are no delay at all."""
+    if _DELAY_SECONDS.fullmatch(value):
+        return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
