@@ -36,6 +36,18 @@ MAX_REDIRECTS = 5
 MAX_RESPONSE_BYTES = 50 * 1024 * 1024
 #: Phrases providers use in a 400 answer when the real problem is the key (Gemini, xAI).
 _BAD_KEY_MARKERS = ("API_KEY_INVALID", "API key not valid", "Incorrect API key")
+#: A request header with one of these words in its name authenticates and never crosses to
+#: another origin: `Authorization`, `Proxy-Authorization`, `Cookie`, Anthropic's `x-api-key`,
+#: Gemini's `x-goog-api-key`, Azure's `api-key`, and a plugin's `X-Auth-Token`.
+_CREDENTIAL_WORDS = frozenset(
+    {"auth", "authorization", "key", "apikey", "token", "secret", "password", "cookie", "session"}
+)
+#: Query parameters that carry a key (Gemini's `key=`); a redirect to another origin drops
+#: them. Matched by exact name: a signed URL's `X-Amz-Signature` is meant for its target.
+_CREDENTIAL_PARAMS = frozenset(
+    {"key", "api_key", "apikey", "api-key", "access_token", "auth_token"}
+)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 _DELAY_SECONDS = re.compile(r"\d+(?:\.\d+)?")
 _DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?$")
 
@@ -57,7 +69,7 @@ def build_client(
     A response body larger than `max_response_bytes` fails the request.
     """
     inner = transport or httpx.HTTPTransport()
-    return httpx.Client(
+    return _Client(
         timeout=httpx.Timeout(timeout),
         headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
         transport=RetryTransport(
@@ -70,6 +82,44 @@ def build_client(
         max_redirects=MAX_REDIRECTS,
         event_hooks={"response": [raise_for_provider_error]},
     )
+
+
+class _Client(httpx.Client):
+    """httpx's client, except that a redirect to another origin carries no credential.
+
+    httpx drops only `Authorization`, and keeps even that on an http-to-https upgrade:
+    Anthropic's `x-api-key`, Gemini's `x-goog-api-key`, Azure's `api-key` and a cookie would
+    reach whatever host a 302 names. httpx builds every redirect's request in
+    `_build_redirect_request` (private, but the one place; tests/test_redirects.py fails if
+    httpx ever stops calling it), so the stripping goes there.
+    """
+
+    def _build_redirect_request(
+        self, request: httpx.Request, response: httpx.Response
+    ) -> httpx.Request:
+        redirect = super()._build_redirect_request(request, response)
+        if _origin(redirect.url) != _origin(request.url):
+            _strip_credentials(redirect)
+        return redirect
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    """Scheme, host and port, the default port spelled out: `https://a` is `https://a:443`."""
+    return url.scheme, url.host, url.port or _DEFAULT_PORTS.get(url.scheme)
+
+
+def _is_credential_header(name: str) -> bool:
+    return not _CREDENTIAL_WORDS.isdisjoint(re.split(r"[-_]", name.lower()))
+
+
+def _strip_credentials(request: httpx.Request) -> None:
+    """Drop what authenticates `request` to the origin it was first meant for."""
+    for name in [name for name in request.headers if _is_credential_header(name)]:
+        del request.headers[name]
+    params = request.url.params.multi_items()
+    kept = [(k, v) for k, v in params if k.lower() not in _CREDENTIAL_PARAMS]
+    if len(kept) != len(params):
+        request.url = request.url.copy_with(params=kept)
 
 
 class RetryTransport(httpx.BaseTransport):
