@@ -7,6 +7,14 @@ unless asked for one with `-v`.
 
 from __future__ import annotations
 
+import math
+
+#: Units a wait is said in, largest first, each used from twice its size (`90 seconds`,
+#: `2 minutes`), so the number a person reads is never a rounded-away 1.
+_UNITS = (("year", 365.25 * 86400), ("day", 86400.0), ("hour", 3600.0), ("minute", 60.0))
+#: Past this, the number is a server's nonsense (or a date in year 9999), not advice.
+_LONGEST_WAIT = 100 * 365.25 * 86400
+
 
 class AisyncError(Exception):
     """Base of every error aisync reports to its user."""
@@ -52,13 +60,13 @@ class RateLimited(ProviderError):
         if retry_after is None:
             super().__init__("Rate limit exceeded", status=429)
         else:
-            message = f"Rate limit exceeded, retry after {retry_after:g} seconds"
+            message = f"Rate limit exceeded, retry after {wait_text(retry_after)}"
             super().__init__(message, status=429)
 
 
 class RequestTimeout(ProviderError):
     def __init__(self, seconds: float) -> None:
-        super().__init__(f"Request timeout after {seconds:g} seconds")
+        super().__init__(f"Request timeout after {seconds:g} {_plural(seconds, 'second')}")
 
 
 class ConnectionFailed(ProviderError):
@@ -74,3 +82,22 @@ class SuspectListing(ProviderError):
 
 class BadResponse(ProviderError):
     """The provider answered, but not with what its API documents."""
+
+
+def wait_text(seconds: float) -> str:
+    """A wait as a person says it: `1 second`, `90 seconds`, `about 3 minutes`, `2 hours`,
+    `about 73 years`; whole seconds are rounded up, since waiting less than asked fails
+    again, and a larger unit is rounded to the nearest whole one and marked `about`."""
+    if seconds >= _LONGEST_WAIT:
+        return "more than 100 years"
+    whole = math.ceil(seconds)
+    for unit, size in _UNITS:
+        if whole >= 2 * size:
+            count = math.floor(whole / size + 0.5)
+            about = "" if count * size == whole else "about "
+            return f"{about}{count} {_plural(count, unit)}"
+    return f"{whole} {_plural(whole, 'second')}"
+
+
+def _plural(count: float, unit: str) -> str:
+    return unit if count == 1 else unit + "s"

@@ -13,11 +13,17 @@ import email.utils
 import json
 import re
 import time
+import zlib
 from collections.abc import Callable, Generator, Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
+
+try:
+    import brotli  # type: ignore[import-untyped, import-not-found, unused-ignore]
+except ImportError:  # brotli is optional, as in httpx: without it no `br` is asked for
+    brotli = None
 
 from aisync import __version__
 from aisync.errors import (
@@ -36,8 +42,23 @@ RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504, 529})
 MAX_REDIRECTS = 5
 #: No model list comes near this; a bigger answer is a misbehaving server, not a catalog.
 MAX_RESPONSE_BYTES = 50 * 1024 * 1024
+#: The most a decoder hands over at once: what a compressed body costs beyond its bound.
+_BLOCK = 64 * 1024
 #: Phrases providers use in a 400 answer when the real problem is the key (Gemini, xAI).
 _BAD_KEY_MARKERS = ("API_KEY_INVALID", "API key not valid", "Incorrect API key")
+#: A request header with one of these words in its name authenticates and never crosses to
+#: another origin: `Authorization`, `Proxy-Authorization`, `Cookie`, Anthropic's `x-api-key`,
+#: Gemini's `x-goog-api-key`, Azure's `api-key`, and a plugin's `X-Auth-Token`.
+_CREDENTIAL_WORDS = frozenset(
+    {"auth", "authorization", "key", "apikey", "token", "secret", "password", "cookie", "session"}
+)
+#: Query parameters that carry a key (Gemini's `key=`); a redirect to another origin drops
+#: them. Matched by exact name: a signed URL's `X-Amz-Signature` is meant for its target.
+_CREDENTIAL_PARAMS = frozenset(
+    {"key", "api_key", "apikey", "api-key", "access_token", "auth_token"}
+)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_DELAY_SECONDS = re.compile(r"\d+(?:\.\d+)?")
 _DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?$")
 
 
@@ -55,12 +76,16 @@ def build_client(
     silent server is given up on after 5 seconds. Retries wait as `Retry-After` says, but
     never longer than `retry_wait_cap`: a provider asking for more is reported at once.
     Without `Retry-After` the wait doubles from half a second, up to `retry_wait_cap`.
-    A response body larger than `max_response_bytes` fails the request.
+    A response body larger than `max_response_bytes` once decoded fails the request.
     """
     inner = transport or httpx.HTTPTransport()
-    return httpx.Client(
+    return _Client(
         timeout=httpx.Timeout(timeout),
-        headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+        headers={
+            "User-Agent": USER_AGENT,
+            "Accept": "application/json",
+            "Accept-Encoding": _ACCEPT_ENCODING,
+        },
         transport=RetryTransport(
             inner,
             max_retries=max_retries,
@@ -88,6 +113,44 @@ class UrlCredentials(httpx.Auth):
                 request.headers["Authorization"] = f"Basic {base64.b64encode(pair).decode()}"
             request.url = url.copy_with(userinfo=b"")
         yield request
+
+
+class _Client(httpx.Client):
+    """httpx's client, except that a redirect to another origin carries no credential.
+
+    httpx drops only `Authorization`, and keeps even that on an http-to-https upgrade:
+    Anthropic's `x-api-key`, Gemini's `x-goog-api-key`, Azure's `api-key` and a cookie would
+    reach whatever host a 302 names. httpx builds every redirect's request in
+    `_build_redirect_request` (private, but the one place; tests/test_redirects.py fails if
+    httpx ever stops calling it), so the stripping goes there.
+    """
+
+    def _build_redirect_request(
+        self, request: httpx.Request, response: httpx.Response
+    ) -> httpx.Request:
+        redirect = super()._build_redirect_request(request, response)
+        if _origin(redirect.url) != _origin(request.url):
+            _strip_credentials(redirect)
+        return redirect
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    """Scheme, host and port, the default port spelled out: `https://a` is `https://a:443`."""
+    return url.scheme, url.host, url.port or _DEFAULT_PORTS.get(url.scheme)
+
+
+def _is_credential_header(name: str) -> bool:
+    return not _CREDENTIAL_WORDS.isdisjoint(re.split(r"[-_]", name.lower()))
+
+
+def _strip_credentials(request: httpx.Request) -> None:
+    """Drop what authenticates `request` to the origin it was first meant for."""
+    for name in [name for name in request.headers if _is_credential_header(name)]:
+        del request.headers[name]
+    params = request.url.params.multi_items()
+    kept = [(k, v) for k, v in params if k.lower() not in _CREDENTIAL_PARAMS]
+    if len(kept) != len(params):
+        request.url = request.url.copy_with(params=kept)
 
 
 class RetryTransport(httpx.BaseTransport):
@@ -152,13 +215,135 @@ class _CappedStream(httpx.SyncByteStream):
 
 
 def _capped(response: httpx.Response, limit: int) -> httpx.Response:
+    """Bound the body the client will hold: the declared length, then the bytes as decoded."""
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         response.close()
         raise _too_large(limit)
-    assert isinstance(response.stream, httpx.SyncByteStream)
-    response.stream = _CappedStream(response.stream, limit)
+    response.stream = _CappedStream(_decoded(response), limit)
     return response
+
+
+def _decoded(response: httpx.Response) -> httpx.SyncByteStream:
+    """The body decoded here, in bounded blocks, and no longer marked as encoded for httpx.
+
+    httpx would inflate each received chunk whole, so a 64 KiB chunk of a gzip bomb became
+    64 MB at once and no bound could be checked before the memory was taken.
+    """
+    assert isinstance(response.stream, httpx.SyncByteStream)
+    encoding = response.headers.get("content-encoding", "")
+    codings = [c for c in encoding.lower().replace(" ", "").split(",") if c not in ("", "identity")]
+    if not codings:
+        return response.stream
+    if not set(codings) <= _DECODERS.keys():
+        response.close()
+        raise BadResponse(f"Response uses an unsupported encoding ({encoding})")
+    del response.headers["content-encoding"]
+    response.headers.pop("content-length", None)
+    return _DecodedStream(response.stream, [_DECODERS[c]() for c in reversed(codings)])
+
+
+class _Decoder(Protocol):
+    def decode(self, data: bytes) -> Iterator[bytes]:
+        """Yield what `data` decodes to, in blocks of about `_BLOCK` bytes at most."""
+        ...
+
+
+class _Inflate:
+    """gzip or zlib inflation, asking zlib for one block at a time however dense the input."""
+
+    def __init__(self, wbits: int) -> None:
+        self._inflate = zlib.decompressobj(wbits)
+
+    def decode(self, data: bytes) -> Iterator[bytes]:
+        while True:
+            block = self._inflate.decompress(data, _BLOCK)
+            if block:
+                yield block
+            data = self._inflate.unconsumed_tail
+            if not data and len(block) < _BLOCK:
+                return
+
+
+class _Deflate:
+    """`deflate` as servers send it: zlib-wrapped (as RFC 9110 says) or raw (as some do),
+    told apart by the zlib header of the first two bytes."""
+
+    def __init__(self) -> None:
+        self._head = b""
+        self._inflate: _Inflate | None = None
+
+    def decode(self, data: bytes) -> Iterator[bytes]:
+        if self._inflate is None:
+            self._head += data
+            if len(self._head) < 2:
+                return
+            cmf, flg = self._head[0], self._head[1]
+            wrapped = cmf & 0x0F == zlib.DEFLATED and (cmf << 8 | flg) % 31 == 0
+            self._inflate = _Inflate(zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS)
+            data, self._head = self._head, b""
+        yield from self._inflate.decode(data)
+
+
+class _Brotli:
+    """Brotli with its output bounded per call (brotli >= 1.2; older ones cannot)."""
+
+    def __init__(self) -> None:
+        self._brotli = brotli.Decompressor()
+
+    def decode(self, data: bytes) -> Iterator[bytes]:
+        block = self._brotli.process(data, output_buffer_limit=_BLOCK)
+        while True:
+            if block:
+                yield block
+            if self._brotli.can_accept_more_data():
+                return
+            block = self._brotli.process(b"", output_buffer_limit=_BLOCK)
+
+
+class _DecodedStream(httpx.SyncByteStream):
+    """A body decoded through `decoders` (the last applied coding first), block by block."""
+
+    def __init__(self, stream: httpx.SyncByteStream, decoders: list[_Decoder]) -> None:
+        self._stream = stream
+        self._decoders = decoders
+
+    def __iter__(self) -> Iterator[bytes]:
+        blocks: Iterator[bytes] = iter(self._stream)
+        for decoder in self._decoders:
+            blocks = _through(decoder, blocks)
+        try:
+            yield from blocks
+        except _DECODE_ERRORS as exc:
+            raise BadResponse("Response body could not be decoded") from exc
+
+    def close(self) -> None:
+        self._stream.close()
+
+
+def _through(decoder: _Decoder, blocks: Iterator[bytes]) -> Iterator[bytes]:
+    for data in blocks:
+        yield from decoder.decode(data)
+
+
+def _brotli_bounded() -> bool:
+    """Whether the installed brotli (if any) can bound its output; httpx would use any."""
+    try:
+        brotli.Decompressor().process(b"", output_buffer_limit=1)
+    except (AttributeError, TypeError):
+        return False
+    return True
+
+
+#: The content codings aisync decodes itself, within the bound; the only ones it asks for.
+_DECODERS: dict[str, Callable[[], _Decoder]] = {
+    "gzip": lambda: _Inflate(16 + zlib.MAX_WBITS),
+    "deflate": _Deflate,
+}
+if _brotli_bounded():
+    _DECODERS["br"] = _Brotli
+_DECODE_ERRORS: tuple[type[Exception], ...] = (zlib.error, *([brotli.error] if brotli else []))
+_ACCEPT_ENCODING = ", ".join(_DECODERS)
 
 
 def _too_large(limit: int) -> BadResponse:
@@ -220,10 +405,10 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
 
 
 def _parse_retry_after(value: str) -> float | None:
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
+    """Seconds (digits, as RFC 9110 says; a fraction is tolerated) or an HTTP date; `inf`,
+    `nan` and negative numbers, which `float` would take, are no delay at all."""
+    if _DELAY_SECONDS.fullmatch(value):
+        return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):

@@ -97,3 +97,38 @@ def test_response_under_the_bound_is_read(fake_server: FakeServer) -> None:
     fake_server.route("/models", Reply(200, {"data": [{"id": "x"}]}))
     with build_client(5.0, max_response_bytes=100_000) as client:
         assert json_body(client.get(fake_server.url + "/models")) == {"data": [{"id": "x"}]}
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "message"),
+    [
+        ("0", "Rate limit exceeded, retry after 0 seconds"),
+        ("1", "Rate limit exceeded, retry after 1 second"),
+        ("1.2", "Rate limit exceeded, retry after 2 seconds"),
+        ("119", "Rate limit exceeded, retry after 119 seconds"),
+        ("120", "Rate limit exceeded, retry after 2 minutes"),
+        ("150", "Rate limit exceeded, retry after about 3 minutes"),
+        ("7200", "Rate limit exceeded, retry after 2 hours"),
+        ("259200", "Rate limit exceeded, retry after 3 days"),
+        ("2300000000", "Rate limit exceeded, retry after about 73 years"),
+        ("9" * 30, "Rate limit exceeded, retry after more than 100 years"),
+        ("Fri, 01 Jan 9999 00:00:00 GMT", "Rate limit exceeded, retry after more than 100 years"),
+        ("inf", "Rate limit exceeded"),
+        ("nan", "Rate limit exceeded"),
+        ("-5", "Rate limit exceeded"),
+    ],
+)
+def test_retry_after_reads_as_a_person_would_say_it(
+    fake_server: FakeServer, retry_after: str, message: str
+) -> None:
+    fake_server.route("/models", Reply(429, {}, headers={"Retry-After": retry_after}))
+    with pytest.raises(RateLimited) as raised:
+        get(fake_server, max_retries=0)
+    assert str(raised.value) == message
+
+
+def test_timeout_of_one_second_is_singular(fake_server: FakeServer) -> None:
+    fake_server.route("/models", Reply(200, {}, delay=2))
+    with build_client(1) as client, pytest.raises(httpx.TimeoutException) as raised:
+        client.get(fake_server.url + "/models")
+    assert str(provider_error(raised.value, 1)) == "Request timeout after 1 second"
