@@ -19,7 +19,7 @@ CASSETTE_COUNTS = {
     "ollama": 6,
     "openai": 4,
     "openrouter": 5,
-    "xai": 7,
+    "xai": 8,
 }
 
 #: Text no cassette may hold (compared lower-cased): the fake key the tests send, credential
