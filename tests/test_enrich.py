@@ -18,8 +18,8 @@ from aisync import hookimpl
 from aisync.cli import cli
 from aisync.engine import Syncer
 from aisync.enrich import resolve
-from aisync.provenance import model_sources
 from aisync.normalize import normalize
+from aisync.provenance import model_sources
 from aisync.records import RULE, ModelRecord
 from aisync.settings import load_settings
 from aisync_providers import litellm, models_dev

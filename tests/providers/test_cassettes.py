@@ -14,7 +14,7 @@ CASSETTE_COUNTS = {
     "anthropic": 5,
     "deepseek": 4,
     "gemini": 5,
-    "groq": 5,
+    "groq": 6,
     "mistral": 4,
     "ollama": 6,
     "openai": 4,
