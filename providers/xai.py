@@ -26,6 +26,7 @@ published USD 5/25 per million for that model.
 Capabilities: when `/language-models` lists the model, `chat` (text out), `vision` (image
 in) and `image_generation` (image out) come from its modalities and the rest (tools,
 structured output, reasoning) from the id; otherwise all come from `CAPABILITY_RULES`.
+Either way part of the value is aisync's guess, so its origin is `rule`.
 Families for statistics (`FAMILIES`, by id prefix): `Grok 2`, `Grok 3`, `Grok 4`,
 `Grok Code`, `Grok Imagine`.
 """
@@ -42,7 +43,7 @@ import httpx
 from aisync import hookimpl
 from aisync.errors import ProviderError
 from aisync.fields import token_count
-from aisync.records import ModelRecord, Provider, ProviderInfo
+from aisync.records import RULE, ModelRecord, Provider, ProviderInfo
 from aisync.settings import Settings
 from aisync_providers.openai_style import (
     CapabilityRule,
@@ -158,6 +159,8 @@ def _record(entry: Mapping[str, Any], details: Mapping[str, Any] | None) -> Mode
         capabilities=_capabilities(model_id, details),
         release_date=created_date(entry),
         raw=raw,
+        # Tools, structured output and reasoning always come from the id table.
+        field_sources={"capabilities": RULE},
     )
 
 

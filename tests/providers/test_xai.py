@@ -110,7 +110,9 @@ def test_full_listing(vcr: Any, client: httpx.Client, settings: Settings) -> Non
             "object": "model",
             "owned_by": "xai",
         },
+        field_sources={"capabilities": "rule"},
     )
+    assert all(model.field_sources == {"capabilities": "rule"} for model in models)
 
 
 @pytest.mark.vcr
