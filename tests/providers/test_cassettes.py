@@ -13,7 +13,7 @@ from tests.providers.helpers import CASSETTES, cassette_folder
 CASSETTE_COUNTS = {
     "anthropic": 5,
     "deepseek": 4,
-    "gemini": 5,
+    "gemini": 6,
     "groq": 6,
     "mistral": 4,
     "ollama": 6,
