@@ -255,8 +255,12 @@ class _Merge:
     def _take(self, name: str, value: Any, source: str) -> None:
         """`source`'s value for a field that had none or only a guess, which is then kept
         as the `rule` offer it lost with."""
-        if self.sources.get(name) == RULE and value != (current := self.current(name)):
-            self.disagreements.setdefault(name, {})[RULE] = current
+        if self.sources.get(name) == RULE:
+            current = self.current(name)
+            if name == "capabilities":
+                value = _with_kind(value, current)
+            if value != current:
+                self.disagreements.setdefault(name, {})[RULE] = current
         self.values[name], self.sources[name] = value, source
 
     def carry_switched_off(self, previous: Previous, configured: set[str]) -> None:
@@ -299,6 +303,30 @@ class _Merge:
 
 
 _ENRICHABLE = frozenset(ENRICHABLE_FIELDS)
+#: The capabilities that say what kind of model it is, rather than what it can also do.
+#: models.dev publishes only the latter, so over a guess it decides the features, and the
+#: guessed kind (gpt-4o is a chat model) stays unless the source names a kind itself.
+_KINDS = frozenset(
+    {
+        "chat",
+        "completion",
+        "embedding",
+        "image_generation",
+        "video_generation",
+        "speech",
+        "transcription",
+        "moderation",
+    }
+)
+
+
+def _with_kind(offered: tuple[str, ...], guessed: tuple[str, ...]) -> tuple[str, ...]:
+    """A source's capabilities, with the guessed kind words when it names no kind."""
+    if _KINDS.intersection(offered):
+        return offered
+    return CLEANERS["capabilities"]((*offered, *_KINDS.intersection(guessed)))  # type: ignore[no-any-return]
+
+
 _enrichable_values = operator.itemgetter(*ENRICHABLE_FIELDS)
 
 

@@ -128,7 +128,7 @@ def test_done_when_gpt_4o_gets_limits_and_prices_each_with_its_source(
 @pytest.mark.vcr(OPENAI, MODELS_DEV, LITELLM)
 def test_capabilities_guessed_from_the_id_are_shown_as_rule(vcr: Any, sqlite_url: str) -> None:
     """What no source knows keeps aisync's guess, named `rule`, not `api`; where a source
-    knows the model, its capabilities win and the guess is kept as the `rule` offer."""
+    knows the model, its capabilities win."""
     env = enriched_env(sqlite_url)
     assert run(["sync-models", "--provider", "openai"], env).exit_code == 0
     assert vcr.all_played
@@ -140,8 +140,9 @@ def test_capabilities_guessed_from_the_id_are_shown_as_rule(vcr: Any, sqlite_url
     assert "rule" in shown.output
     found = model_sources(create_engine(sqlite_url), "openai", "gpt-4o") or []
     capabilities = {f.field: f for f in found}["capabilities"]
+    # models.dev confirms the guess (its features, the guessed kind `chat`): its word now.
     assert capabilities.source == "models.dev"
-    assert "rule" in capabilities.others
+    assert capabilities.value == ("chat", "vision", "function_calling", "structured_output")
 
 
 def test_a_source_beats_a_rule_guess_but_not_the_api_or_an_override() -> None:
@@ -478,3 +479,30 @@ def test_offered_capabilities_are_cleaned_whatever_their_shape(offered: Any) -> 
         merged = resolve(record, {"src": {"m1": {"capabilities": offered}}}, None, {})
         assert merged.capabilities == ("chat", "vision")
         assert merged.field_sources == {"capabilities": "src", "release_date": "api"}
+
+
+@pytest.mark.parametrize(
+    ("offered", "expected"),
+    [
+        # models.dev publishes features, never the kind of model: the guessed kind stays.
+        (("vision", "function_calling"), ("chat", "vision", "function_calling")),
+        # A source that names a kind (LiteLLM's `mode`) decides it.
+        (("embedding",), ("embedding",)),
+    ],
+)
+def test_a_source_decides_features_over_a_guess_and_the_kind_only_if_it_names_one(
+    offered: tuple[str, ...], expected: tuple[str, ...]
+) -> None:
+    (record,), _ = normalize(
+        [
+            ModelRecord(
+                "gpt-x",
+                capabilities=("chat", "vision", "reasoning"),
+                field_sources={"capabilities": RULE},
+            )
+        ]
+    )
+    merged = resolve(record, {"models.dev": {"gpt-x": {"capabilities": offered}}}, None, {})
+    assert merged.capabilities == expected
+    assert merged.field_sources == {"capabilities": "models.dev"}
+    assert merged.disagreements == {"capabilities": {"rule": ("chat", "vision", "reasoning")}}
