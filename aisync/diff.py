@@ -2,9 +2,9 @@
 
 A model gets a new version only when what the catalog says about it really changed: the
 hash covers every normalized field, the raw payload and where enriched values came from
-(so a source's price change, or a value moving from a source to the API, is a new
-version), while a reordered JSON object or an unchanged re-sync writes nothing but
-`last_seen_at`.
+(so a source's price change, or a value moving from a source to the API or from an id
+rule's guess to a source, is a new version), while a reordered JSON object or an unchanged
+re-sync writes nothing but `last_seen_at`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from aisync.canonical import RawJSON, dumps
-from aisync.records import ModelRecord
+from aisync.records import API, ModelRecord
 
 #: Fields that only enrichment (or a plugin that publishes them) fills.
 _ENRICHMENT_ONLY = (
@@ -112,7 +112,7 @@ def content_hash(record: ModelRecord) -> str:
         if fields[name] is not None:
             (before if name < "raw" else after)[name] = fields[name]
     if record.field_sources:
-        origins = {k: v for k, v in record.field_sources.items() if v != "api"}
+        origins = {k: v for k, v in record.field_sources.items() if v != API}
         if origins:
             before["field_sources"] = origins
     if record.disagreements:

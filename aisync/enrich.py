@@ -5,8 +5,9 @@ own) proposes values for a provider's models through the `enrich_models` hook. T
 are applied here, never in a plugin, so no plugin can break them:
 
 - precedence per field: a user override, then the provider's own API, then the sources in
-  their configured order; a source never replaces a value the API published, and what it
-  offered instead is kept in `disagreements`;
+  their configured order, then a plugin's guess from the model id (`rule`); a source never
+  replaces a value the API published, and what it offered instead is kept in
+  `disagreements`; it does replace a guess, which is kept there as the `rule` offer;
 - provenance: every field with a value names its origin in `field_sources`;
 - no flapping: a source that is unavailable (down with no cached copy, a failing plugin)
   or turned off for a run gives back what it gave last time, taken from the previous
@@ -26,7 +27,7 @@ import httpx
 
 from aisync.normalize import CLEANERS, is_empty, updated
 from aisync.plugins import Plugins
-from aisync.records import API, ENRICHABLE_FIELDS, OVERRIDE, ModelRecord, Provider
+from aisync.records import API, ENRICHABLE_FIELDS, OVERRIDE, RULE, ModelRecord, Provider
 from aisync.settings import Settings
 from aisync.sources import SourceCache, default_cache_directory
 
@@ -225,7 +226,9 @@ class _Merge:
         self._fields = record.__dict__
         #: Only the fields whose value was decided here; the others keep the record's.
         self.values: dict[str, Any] = {}
-        self.sources = api_origins(record)
+        #: A record a plugin marked as partly guessed comes with its origins; others
+        #: have every value from the API.
+        self.sources = dict(record.field_sources) or api_origins(record)
         self.disagreements: dict[str, dict[str, Any]] = {}
 
     def current(self, name: str) -> Any:
@@ -236,7 +239,7 @@ class _Merge:
     def offer(self, source: str, entry: Mapping[str, Any], *, clean: bool) -> None:
         if not isinstance(entry, Mapping):
             return
-        values, sources = self.values, self.sources
+        sources = self.sources
         for name, offered in entry.items():
             if offered is None or name not in _ENRICHABLE:
                 continue
@@ -244,10 +247,21 @@ class _Merge:
             if is_empty(value):
                 continue
             origin = sources.get(name)
-            if origin is None:
-                values[name], sources[name] = value, source
+            if origin is None or origin == RULE:
+                self._take(name, value, source)
             elif value != self.current(name) and origin != source:
                 self.disagreements.setdefault(name, {})[source] = value
+
+    def _take(self, name: str, value: Any, source: str) -> None:
+        """`source`'s value for a field that had none or only a guess, which is then kept
+        as the `rule` offer it lost with."""
+        if self.sources.get(name) == RULE:
+            current = self.current(name)
+            if name == "capabilities":
+                value = _with_kind(value, current)
+            if value != current:
+                self.disagreements.setdefault(name, {})[RULE] = current
+        self.values[name], self.sources[name] = value, source
 
     def carry_switched_off(self, previous: Previous, configured: set[str]) -> None:
         """Sources left out of this run give back their winning values first, then the
@@ -255,11 +269,11 @@ class _Merge:
         switched_off = {
             source
             for source in previous.sources.values()
-            if source not in configured and source not in (API, OVERRIDE)
+            if source not in configured and source not in (API, OVERRIDE, RULE)
         }
         for name, source in previous.sources.items():
-            if source in switched_off and name not in self.sources:
-                self.values[name], self.sources[name] = previous.values.get(name), source
+            if source in switched_off and self.sources.get(name, RULE) == RULE:
+                self._take(name, previous.values.get(name), source)
         for name, offers in previous.disagreements.items():
             for source, value in offers.items():
                 if source in switched_off:
@@ -289,6 +303,30 @@ class _Merge:
 
 
 _ENRICHABLE = frozenset(ENRICHABLE_FIELDS)
+#: The capabilities that say what kind of model it is, rather than what it can also do.
+#: models.dev publishes only the latter, so over a guess it decides the features, and the
+#: guessed kind (gpt-4o is a chat model) stays unless the source names a kind itself.
+_KINDS = frozenset(
+    {
+        "chat",
+        "completion",
+        "embedding",
+        "image_generation",
+        "video_generation",
+        "speech",
+        "transcription",
+        "moderation",
+    }
+)
+
+
+def _with_kind(offered: tuple[str, ...], guessed: tuple[str, ...]) -> tuple[str, ...]:
+    """A source's capabilities, with the guessed kind words when it names no kind."""
+    if _KINDS.intersection(offered):
+        return offered
+    return CLEANERS["capabilities"]((*offered, *_KINDS.intersection(guessed)))  # type: ignore[no-any-return]
+
+
 _enrichable_values = operator.itemgetter(*ENRICHABLE_FIELDS)
 
 

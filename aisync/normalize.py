@@ -16,7 +16,7 @@ from typing import Any
 from aisync.canonical import EMPTY, RawJSON
 from aisync.errors import BadResponse, ProviderError
 from aisync.fields import token_count
-from aisync.records import CAPABILITIES, ModelRecord
+from aisync.records import API, CAPABILITIES, ENRICHABLE_FIELDS, RULE, ModelRecord
 
 _ORDER = {name: index for index, name in enumerate(CAPABILITIES)}
 _DATE_FIELDS = frozenset({"release_date", "deprecation_date"})
@@ -70,8 +70,28 @@ def _clean(record: ModelRecord, warnings: list[str]) -> ModelRecord | None:
     if type(record.raw) is not RawJSON:
         changes["raw"] = _raw(record.raw, model_id)
     if record.field_sources or record.disagreements:
-        changes.update(field_sources={}, disagreements={})
+        changes.update(field_sources=_rule_origins(record, changes), disagreements={})
     return updated(record, changes) if changes else record
+
+
+def _rule_origins(record: ModelRecord, changes: Mapping[str, Any]) -> dict[str, str]:
+    """The origins of a record whose plugin marked fields as guessed (`RULE`): `rule` for
+    those that hold a value, `api` for every other field with one; {} (all from the API)
+    when no such field holds a value. Any other origin a plugin sets is not its to give."""
+    values = {**record.__dict__, **changes}
+    sources = record.field_sources if isinstance(record.field_sources, Mapping) else {}
+    guessed = {
+        name
+        for name, origin in sources.items()
+        if origin == RULE and name in ENRICHABLE_FIELDS and not is_empty(values[name])
+    }
+    if not guessed:
+        return {}
+    return {
+        name: RULE if name in guessed else API
+        for name in ENRICHABLE_FIELDS
+        if not is_empty(values[name])
+    }
 
 
 def updated(record: ModelRecord, changes: Mapping[str, Any]) -> ModelRecord:

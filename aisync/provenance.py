@@ -1,6 +1,6 @@
 """Where each field of a model's current version came from, for `aisync models show --sources`.
 
-For one model: per field its value, its origin (`api`, `models.dev`, `litellm`,
+For one model: per field its value, its origin (`api`, `rule`, `models.dev`, `litellm`,
 `override`, a plugin's source) and what other origins offered instead. A field no source
 matched has no value and no origin, which is how a reader tells "unknown" from "zero".
 `Catalog.model_sources` asks the same question of a catalog URL.

@@ -36,6 +36,10 @@ CAPABILITIES: tuple[str, ...] = (
 API = "api"
 #: The origin of a value a user set with `aisync override set`.
 OVERRIDE = "override"
+#: The origin of a value aisync inferred (capabilities guessed from the model id by a
+#: plugin's rule table) rather than one the provider published. It ranks below every
+#: enrichment source: override > api > sources > rule.
+RULE = "rule"
 
 #: The fields an enrichment source or a user override may fill, in the order they are shown.
 #: Every model version records, per field, where its value came from (`field_sources`).
@@ -123,9 +127,11 @@ class ModelRecord:
     `pricing` holds price tiers (such as a higher price above 200k tokens) in USD per
     million tokens.
 
-    `field_sources` and `disagreements` are filled by the core's enrichment step, never by
-    a plugin: per field, where the value came from (`api`, `models.dev`, `litellm`,
-    `override`, or a plugin's source name), and per field, the other values sources offered.
+    `field_sources` and `disagreements` are filled by the core's enrichment step: per field,
+    where the value came from (`api`, `rule`, `models.dev`, `litellm`, `override`, or a
+    plugin's source name), and per field, the other values sources offered. A plugin sets
+    only `field_sources={"capabilities": RULE}` (or another field) for a value it guessed
+    from the id rather than read from the provider's answer; the core drops anything else.
     A record that no source, override or earlier value touched keeps `field_sources` empty:
     every value it has came from the API (the catalog stores them as `api`).
     """

@@ -28,7 +28,7 @@ from aisync import hookimpl
 from aisync.errors import BadResponse
 from aisync.fields import iso_date, token_count
 from aisync.http import json_body
-from aisync.records import CAPABILITIES, ModelRecord, Provider, ProviderInfo
+from aisync.records import CAPABILITIES, RULE, ModelRecord, Provider, ProviderInfo
 from aisync.settings import Settings
 
 INFO = ProviderInfo(
@@ -174,6 +174,8 @@ def _record(entry: Any) -> ModelRecord | None:
         capabilities=capabilities_for(entry["id"], entry.get("capabilities")),
         release_date=_release_date(entry.get("created_at")),
         raw=entry,
+        # Without the API's `capabilities` object, they are the id table's guess.
+        field_sources={} if isinstance(entry.get("capabilities"), dict) else {"capabilities": RULE},
     )
 
 

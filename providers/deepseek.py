@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 
 from aisync import hookimpl
-from aisync.records import ModelRecord, Provider, ProviderInfo
+from aisync.records import RULE, ModelRecord, Provider, ProviderInfo
 from aisync.settings import Settings
 from aisync_providers.openai_style import (
     CapabilityRule,
@@ -87,5 +87,7 @@ def _record(entry: Mapping[str, Any]) -> ModelRecord:
     return ModelRecord(
         model_id=entry["id"],
         capabilities=capabilities_for(entry["id"], CAPABILITY_RULES),
+        # DeepSeek says nothing about capabilities: they are aisync's guess from the id.
+        field_sources={"capabilities": RULE},
         raw=dict(entry),
     )

@@ -9,7 +9,13 @@ listed, even the embedding model's 1), `supportedGenerationMethods` and, on thin
 
 Capabilities come from the generation methods, read through `RULES`: what a method means
 depends on the family (`generateContent` is chat for Gemini, speech for a TTS model), so each
-rule pairs a method with an id pattern. Veo models (`predictLongRunning`) make video.
+rule pairs a method with an id pattern. Veo models (`predictLongRunning`) make video;
+`embedText`, the older name of `embedContent`, means embeddings. Capabilities a rule with an
+id pattern gave are marked `rule` (aisync's reading of the family, which an enrichment source
+beats); those of a method alone (embeddings, AQA) are the API's.
+
+A failed page fails the whole listing, as every paginated provider does: nothing is
+written or removed for Gemini that run, rather than storing part of a listing.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from aisync import hookimpl
 from aisync.errors import BadResponse
 from aisync.fields import token_count
 from aisync.http import json_body
-from aisync.records import CAPABILITIES, ModelRecord, Provider, ProviderInfo
+from aisync.records import CAPABILITIES, RULE, ModelRecord, Provider, ProviderInfo
 from aisync.settings import Settings
 
 INFO = ProviderInfo(
@@ -74,6 +80,8 @@ RULES: tuple[tuple[str, re.Pattern[str], tuple[str, ...]], ...] = (
     # AQA answers a conversation grounded in the passages it is given.
     ("generateAnswer", re.compile(""), ("chat",)),
     ("embedContent", re.compile(""), ("embedding",)),
+    # The older name of embedContent, still listed by PaLM-era models (embedding-gecko-001).
+    ("embedText", re.compile(""), ("embedding",)),
     # predict serves Imagen; only Imagen makes images through it.
     ("predict", re.compile(r"^imagen-"), ("image_generation",)),
     # predictLongRunning serves Veo, which makes videos.
@@ -128,12 +136,28 @@ def compute_stats(provider: Provider, models: Sequence[ModelRecord]) -> dict[str
 def capabilities_for(model_id: str, methods: Sequence[str], thinking: bool) -> tuple[str, ...]:
     """The capabilities `RULES` give a model listing `methods`, plus reasoning if it thinks."""
     found = {"reasoning"} if thinking else set()
+    for _, capabilities in _matches(model_id, methods):
+        found.update(capabilities)
+    return tuple(word for word in CAPABILITIES if word in found)
+
+
+def guessed(model_id: str, methods: Sequence[str]) -> bool:
+    """Whether a rule that reads the id (not only the method) gave capabilities: then they
+    are aisync's reading of the model family, origin `rule`, not the API's own word."""
+    return any(pattern.pattern for pattern, _ in _matches(model_id, methods))
+
+
+def _matches(
+    model_id: str, methods: Sequence[str]
+) -> list[tuple[re.Pattern[str], tuple[str, ...]]]:
+    """For each method, the first rule of `RULES` for it whose pattern matches the id."""
+    found: list[tuple[re.Pattern[str], tuple[str, ...]]] = []
     for method in methods:
         for rule_method, pattern, capabilities in RULES:
             if rule_method == method and pattern.search(model_id):
-                found.update(capabilities)
+                found.append((pattern, capabilities))
                 break
-    return tuple(word for word in CAPABILITIES if word in found)
+    return found
 
 
 def _page(body: Any) -> tuple[list[Any], str | None]:
@@ -163,6 +187,7 @@ def _record(entry: Any) -> ModelRecord | None:
         max_output_tokens=token_count(entry.get("outputTokenLimit")),
         capabilities=capabilities_for(model_id, methods, entry.get("thinking") is True),
         raw=entry,
+        field_sources={"capabilities": RULE} if guessed(model_id, methods) else {},
     )
 
 

@@ -10,9 +10,15 @@ and Groq marks a model inactive when it can no longer be called (decommissioned)
 shows up as removed and comes back as added if Groq reactivates it. `raw` keeps the flag
 for every model synced.
 
-No capabilities or prices are published: capabilities come from `CAPABILITY_RULES`
-(first match wins); anything no earlier rule names is a chat model, which is what Groq
-hosts besides its speech and safety models. Families for statistics (`FAMILIES`, by id):
+Newer answers add `name` (kept as the display name), `input_modalities`,
+`output_modalities` and `supported_features`. When an entry has any of those three, they
+decide its capabilities (`INPUT_MODALITIES`, `OUTPUT_MODALITIES`, `FEATURES`): text out is a
+chat model, except for the safety classifiers, which only the id tells apart (`moderation`
+from `CAPABILITY_RULES`, the one word then marked `rule`). An entry without them gets
+all its capabilities from `CAPABILITY_RULES` (first match wins; anything no earlier rule
+names is a chat model, which is what Groq hosts besides its speech and safety models),
+marked `rule`: aisync's guess, which an enrichment source beats. No prices are published.
+Families for statistics (`FAMILIES`, by id):
 `Llama` (chat Llamas, not the guard models), `GPT-OSS`, `Qwen`, `Kimi`, `Whisper`,
 `Guard` (safety classifiers, including `gpt-oss-safeguard`, which also counts in
 `GPT-OSS`) and `Compound` (Groq's agentic systems).
@@ -27,7 +33,7 @@ import httpx
 
 from aisync import hookimpl
 from aisync.fields import token_count
-from aisync.records import ModelRecord, Provider, ProviderInfo
+from aisync.records import RULE, ModelRecord, Provider, ProviderInfo
 from aisync.settings import Settings
 from aisync_providers.openai_style import (
     CapabilityRule,
@@ -36,6 +42,7 @@ from aisync_providers.openai_style import (
     created_date,
     family_counts,
     fetch_listing,
+    in_vocabulary_order,
     listing_entries,
 )
 
@@ -76,6 +83,26 @@ CAPABILITY_RULES: tuple[CapabilityRule, ...] = (
     (r".", ("chat",)),
 )
 
+#: `input_modalities` -> capability. Audio in is `audio_input` only for a model that
+#: answers in text (a speech-to-text model hears audio too, which `transcription` says).
+INPUT_MODALITIES: tuple[tuple[str, str], ...] = (("image", "vision"), ("audio", "audio_input"))
+#: `output_modalities` -> capability; text out (`chat`) is left out for the classifiers.
+OUTPUT_MODALITIES: tuple[tuple[str, str], ...] = (
+    ("text", "chat"),
+    ("image", "image_generation"),
+    ("speech", "speech"),
+    ("audio", "speech"),
+    ("transcription", "transcription"),
+)
+#: `supported_features` -> capability.
+FEATURES: tuple[tuple[str, str], ...] = (
+    ("tools", "function_calling"),
+    ("json_mode", "structured_output"),
+    ("structured_outputs", "structured_output"),
+    ("reasoning", "reasoning"),
+)
+_FEATURE_KEYS = ("input_modalities", "output_modalities", "supported_features")
+
 #: (statistic, pattern searched in the lower-cased id); see the module docstring.
 FAMILIES: tuple[FamilyRule, ...] = (
     ("Llama", r"(^|/)llama-?\d"),
@@ -111,11 +138,44 @@ def compute_stats(provider: Provider, models: Sequence[ModelRecord]) -> dict[str
 
 
 def _record(entry: Mapping[str, Any]) -> ModelRecord:
+    capabilities, guessed = _capabilities(entry)
+    name = entry.get("name")
     return ModelRecord(
         model_id=entry["id"],
+        display_name=name.strip() or None if isinstance(name, str) else None,
         context_window=token_count(entry.get("context_window")),
         max_output_tokens=token_count(entry.get("max_completion_tokens")),
-        capabilities=capabilities_for(entry["id"], CAPABILITY_RULES),
+        capabilities=capabilities,
         release_date=created_date(entry),
         raw=dict(entry),
+        field_sources={"capabilities": RULE} if guessed else {},
+    )
+
+
+def _capabilities(entry: Mapping[str, Any]) -> tuple[tuple[str, ...], bool]:
+    """The capabilities and whether any of them is a guess from the id (see the docstring)."""
+    by_id = capabilities_for(entry["id"], CAPABILITY_RULES)
+    if not any(key in entry for key in _FEATURE_KEYS):
+        return by_id, True
+    outputs = _words(entry.get("output_modalities"))
+    found = _lookup(OUTPUT_MODALITIES, outputs) | _lookup(
+        FEATURES, _words(entry.get("supported_features"))
+    )
+    inputs = _lookup(INPUT_MODALITIES, _words(entry.get("input_modalities")))
+    found |= inputs if "text" in outputs else inputs - {"audio_input"}
+    classifier = "moderation" in by_id
+    if classifier:
+        found = (found - {"chat"}) | {"moderation"}
+    return in_vocabulary_order(found), classifier
+
+
+def _lookup(table: tuple[tuple[str, str], ...], words: set[str]) -> set[str]:
+    return {capability for key, capability in table if key in words}
+
+
+def _words(value: Any) -> set[str]:
+    return (
+        {item.lower() for item in value if isinstance(item, str)}
+        if isinstance(value, list)
+        else set()
     )

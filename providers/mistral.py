@@ -24,7 +24,7 @@ from aisync import hookimpl
 from aisync.errors import BadResponse
 from aisync.fields import iso_date
 from aisync.http import json_body
-from aisync.records import CAPABILITIES, ModelRecord, Provider, ProviderInfo
+from aisync.records import CAPABILITIES, RULE, ModelRecord, Provider, ProviderInfo
 from aisync.settings import Settings
 
 INFO = ProviderInfo(
@@ -117,10 +117,13 @@ def capabilities_for(model_id: str, flags: Any) -> tuple[str, ...]:
     found: set[str] = set()
     if isinstance(flags, dict):
         found.update(word for key, word in API_CAPABILITIES.items() if flags.get(key) is True)
-    for pattern, capabilities in RULES:
-        if pattern.search(model_id):
-            found.update(capabilities)
+    found.update(_guessed(model_id))
     return tuple(word for word in CAPABILITIES if word in found)
+
+
+def _guessed(model_id: str) -> set[str]:
+    """What `RULES` add to the flags for this id: aisync's guess, not Mistral's word."""
+    return {word for pattern, words in RULES if pattern.search(model_id) for word in words}
 
 
 def _record(entry: Any) -> ModelRecord | None:
@@ -137,4 +140,5 @@ def _record(entry: Any) -> ModelRecord | None:
         capabilities=capabilities_for(entry["id"], entry.get("capabilities")),
         deprecation_date=iso_date(entry.get("deprecation")),
         raw=entry,
+        field_sources={"capabilities": RULE} if _guessed(entry["id"]) else {},
     )

@@ -11,6 +11,8 @@ Rules applied:
 
 - prices: `"0.0000025"` USD per token becomes 2.5 USD per million, computed in `Decimal`;
   a negative price (`"-1"`, the variable-price routers such as `openrouter/auto`) becomes None.
+  `input_cache_read` / `input_cache_write` (same unit, only on models with prompt caching)
+  become the cache read / write prices.
 - context window: `context_length`, else `top_provider.context_length`; max output tokens:
   `top_provider.max_completion_tokens`.
 - capabilities: the three tables below, from the modalities and the supported parameters.
@@ -161,6 +163,8 @@ def model_record(entry: Any) -> ModelRecord | None:
         max_output_tokens=_count(top.get("max_completion_tokens")),
         input_price_per_mtok=price_per_mtok(pricing.get("prompt")),
         output_price_per_mtok=price_per_mtok(pricing.get("completion")),
+        cache_read_price_per_mtok=price_per_mtok(pricing.get("input_cache_read")),
+        cache_write_price_per_mtok=price_per_mtok(pricing.get("input_cache_write")),
         capabilities=capabilities(entry),
         release_date=epoch_date(entry.get("created")),
         deprecation_date=_iso_date(entry.get("expiration_date")),

@@ -9,8 +9,14 @@ they price per image, not per token, and the ids already tell which models draw.
 `raw` is the `/models` object verbatim, with the `/language-models` object for the same id
 added under `language_model` when there is one.
 
-Prices: `prompt_text_token_price` and `completion_text_token_price` are integers in USD
-cents per 100 million tokens, so USD per million = value / 10,000 (20000 -> 2.00). Evidence:
+Newer answers also give, on `/models` entries and `/language-models` alike, `context_length`
+(-> the context window) and the prices; a value of `/language-models` wins over the `/models`
+entry's for the same id. `cached_prompt_text_token_price` becomes the cache read price; 0
+there (a model the reference lists without caching) means unpublished, not free.
+
+Prices: `prompt_text_token_price`, `completion_text_token_price` and
+`cached_prompt_text_token_price` are integers in USD cents per 100 million tokens, so USD per
+million = value / 10,000 (20000 -> 2.00). Evidence:
 the xAI API reference's `LanguageModel` schema says "Price of the prompt text token in USD
 cents per 100 million token" (copied into public SDKs, e.g. a Java `LanguageModel` class and
 docs.rs `xai-grpc-client`, whose "1/100 USD cents per 1M tokens" is the same unit), and a
@@ -20,6 +26,7 @@ published USD 5/25 per million for that model.
 Capabilities: when `/language-models` lists the model, `chat` (text out), `vision` (image
 in) and `image_generation` (image out) come from its modalities and the rest (tools,
 structured output, reasoning) from the id; otherwise all come from `CAPABILITY_RULES`.
+Either way part of the value is aisync's guess, so its origin is `rule`.
 Families for statistics (`FAMILIES`, by id prefix): `Grok 2`, `Grok 3`, `Grok 4`,
 `Grok Code`, `Grok Imagine`.
 """
@@ -35,7 +42,8 @@ import httpx
 
 from aisync import hookimpl
 from aisync.errors import ProviderError
-from aisync.records import ModelRecord, Provider, ProviderInfo
+from aisync.fields import token_count
+from aisync.records import RULE, ModelRecord, Provider, ProviderInfo
 from aisync.settings import Settings
 from aisync_providers.openai_style import (
     CapabilityRule,
@@ -139,15 +147,20 @@ def _language_models(client: httpx.Client, provider: Provider) -> dict[str, dict
 
 def _record(entry: Mapping[str, Any], details: Mapping[str, Any] | None) -> ModelRecord:
     model_id = entry["id"]
-    found = details or {}
     raw = dict(entry) if details is None else {**entry, "language_model": dict(details)}
+    # `/language-models` first, then the `/models` entry, which newer answers also fill.
+    found = {**entry, **(details or {})}
     return ModelRecord(
         model_id=model_id,
+        context_window=token_count(found.get("context_length")),
         input_price_per_mtok=usd_per_mtok(found.get("prompt_text_token_price")),
         output_price_per_mtok=usd_per_mtok(found.get("completion_text_token_price")),
+        cache_read_price_per_mtok=usd_per_mtok(found.get("cached_prompt_text_token_price")) or None,
         capabilities=_capabilities(model_id, details),
         release_date=created_date(entry),
         raw=raw,
+        # Tools, structured output and reasoning always come from the id table.
+        field_sources={"capabilities": RULE},
     )
 
 

@@ -18,8 +18,9 @@ from aisync import hookimpl
 from aisync.cli import cli
 from aisync.engine import Syncer
 from aisync.enrich import resolve
+from aisync.normalize import normalize
 from aisync.provenance import model_sources
-from aisync.records import ModelRecord
+from aisync.records import RULE, ModelRecord
 from aisync.settings import load_settings
 from aisync_providers import litellm, models_dev
 from aisync_providers.source_ids import model_key, model_keys
@@ -119,7 +120,70 @@ def test_done_when_gpt_4o_gets_limits_and_prices_each_with_its_source(
     # Through a view, SQLite gives dates back as text.
     assert (limit, str(deprecated), successor) == (128000, "2027-01-14", "gpt-6-luna")
     assert origins["max_input_tokens"] == origins["successor"] == "litellm"
-    assert origins["release_date"] == origins["capabilities"] == "api"
+    assert origins["release_date"] == "api"
+    # OpenAI publishes no capabilities: aisync's guess from the id ranks below every source.
+    assert origins["capabilities"] == "models.dev"
+
+
+@pytest.mark.vcr(OPENAI, MODELS_DEV, LITELLM)
+def test_capabilities_guessed_from_the_id_are_shown_as_rule(vcr: Any, sqlite_url: str) -> None:
+    """What no source knows keeps aisync's guess, named `rule`, not `api`; where a source
+    knows the model, its capabilities win."""
+    env = enriched_env(sqlite_url)
+    assert run(["sync-models", "--provider", "openai"], env).exit_code == 0
+    assert vcr.all_played
+    assert sources_of(sqlite_url, "openai", "davinci-002") == {
+        "capabilities": "rule",
+        "release_date": "api",
+    }
+    shown = run(["models", "show", "openai/davinci-002", "--sources"], env)
+    assert "rule" in shown.output
+    found = model_sources(create_engine(sqlite_url), "openai", "gpt-4o") or []
+    capabilities = {f.field: f for f in found}["capabilities"]
+    # models.dev confirms the guess (its features, the guessed kind `chat`): its word now.
+    assert capabilities.source == "models.dev"
+    assert capabilities.value == ("chat", "vision", "function_calling", "structured_output")
+
+
+def test_a_source_beats_a_rule_guess_but_not_the_api_or_an_override() -> None:
+    (record,), warnings = normalize(
+        [
+            ModelRecord(
+                "gpt-x",
+                capabilities=("chat", "vision"),
+                release_date=date(2024, 1, 1),
+                field_sources={"capabilities": RULE, "context_window": RULE},
+            )
+        ]
+    )
+    assert warnings == []
+    # A guessed field without a value has no origin; the others are the API's.
+    assert record.field_sources == {"capabilities": "rule", "release_date": "api"}
+    offer = {"capabilities": ["chat", "function_calling"], "release_date": date(2023, 1, 1)}
+    answers: dict[str, Any] = {"models.dev": {"gpt-x": offer}}
+    merged = resolve(record, answers, None, {})
+    assert merged.capabilities == ("chat", "function_calling")
+    assert merged.release_date == date(2024, 1, 1)
+    assert merged.field_sources == {"capabilities": "models.dev", "release_date": "api"}
+    assert merged.disagreements == {
+        "capabilities": {"rule": ("chat", "vision")},
+        "release_date": {"models.dev": date(2023, 1, 1)},
+    }
+    unknown = resolve(record, {"models.dev": {}}, None, {})
+    assert unknown.field_sources["capabilities"] == "rule"
+    overridden = resolve(record, answers, None, {"capabilities": ("embedding",)})
+    assert overridden.field_sources["capabilities"] == "override"
+    assert overridden.disagreements["capabilities"] == {
+        "rule": ("chat", "vision"),
+        "models.dev": ("chat", "function_calling"),
+    }
+
+
+def test_a_plugin_can_name_no_origin_but_rule() -> None:
+    (record,), _ = normalize(
+        [ModelRecord("m", context_window=8, field_sources={"context_window": "models.dev"})]
+    )
+    assert record.field_sources == {}
 
 
 @pytest.mark.vcr(OPENAI, ANTHROPIC, MODELS_DEV, LITELLM)
@@ -415,3 +479,30 @@ def test_offered_capabilities_are_cleaned_whatever_their_shape(offered: Any) -> 
         merged = resolve(record, {"src": {"m1": {"capabilities": offered}}}, None, {})
         assert merged.capabilities == ("chat", "vision")
         assert merged.field_sources == {"capabilities": "src", "release_date": "api"}
+
+
+@pytest.mark.parametrize(
+    ("offered", "expected"),
+    [
+        # models.dev publishes features, never the kind of model: the guessed kind stays.
+        (("vision", "function_calling"), ("chat", "vision", "function_calling")),
+        # A source that names a kind (LiteLLM's `mode`) decides it.
+        (("embedding",), ("embedding",)),
+    ],
+)
+def test_a_source_decides_features_over_a_guess_and_the_kind_only_if_it_names_one(
+    offered: tuple[str, ...], expected: tuple[str, ...]
+) -> None:
+    (record,), _ = normalize(
+        [
+            ModelRecord(
+                "gpt-x",
+                capabilities=("chat", "vision", "reasoning"),
+                field_sources={"capabilities": RULE},
+            )
+        ]
+    )
+    merged = resolve(record, {"models.dev": {"gpt-x": {"capabilities": offered}}}, None, {})
+    assert merged.capabilities == expected
+    assert merged.field_sources == {"capabilities": "models.dev"}
+    assert merged.disagreements == {"capabilities": {"rule": ("chat", "vision", "reasoning")}}

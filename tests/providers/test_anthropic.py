@@ -29,6 +29,9 @@ LATEST = ("chat", "vision", "function_calling", "structured_output", "reasoning"
 THINKING = ("chat", "vision", "function_calling", "reasoning")
 CLAUDE_3 = ("chat", "vision", "function_calling")
 
+#: The origins of a record whose capabilities come from the id table.
+GUESSED = {"capabilities": "rule"}
+
 #: The table's capabilities for every id of the recorded listing (anthropic-2026-02.json).
 EXPECTED_CAPABILITIES = {
     "claude-opus-4-6": LATEST,
@@ -90,6 +93,7 @@ def test_full_listing(vcr: Any, client: httpx.Client, settings: Settings) -> Non
             "display_name": "Claude Opus 4.6",
             "created_at": "2026-02-04T00:00:00Z",
         },
+        field_sources=GUESSED,
     )
     haiku = records[-1]
     assert haiku.model_id == "claude-3-haiku-20240307"
@@ -104,6 +108,8 @@ def test_full_listing(vcr: Any, client: httpx.Client, settings: Settings) -> Non
     )
     assert sonnet.release_date == date(2025, 2, 24)
     assert sonnet.capabilities == THINKING
+    # This listing has no `capabilities` objects: every value is the id table's guess.
+    assert all(r.field_sources == {"capabilities": "rule"} for r in records)
 
 
 @pytest.mark.vcr
@@ -151,8 +157,18 @@ def test_bad_entries_are_skipped_and_wrong_types_tolerated(settings: Settings) -
     with client_serving(json.dumps({"data": entries, "has_more": False}).encode()) as client:
         records = list(plugin.fetch_models(make_provider(), client, settings))
     assert records == [
-        ModelRecord(model_id="claude-x", capabilities=("chat", "function_calling"), raw=entries[3]),
-        ModelRecord(model_id="claude-y", capabilities=("chat", "function_calling"), raw=entries[4]),
+        ModelRecord(
+            model_id="claude-x",
+            capabilities=("chat", "function_calling"),
+            raw=entries[3],
+            field_sources=GUESSED,
+        ),
+        ModelRecord(
+            model_id="claude-y",
+            capabilities=("chat", "function_calling"),
+            raw=entries[4],
+            field_sources=GUESSED,
+        ),
     ]
 
 
@@ -191,6 +207,7 @@ def test_optional_fields_of_newer_api_versions_are_used() -> None:
     assert record is not None
     assert (record.context_window, record.max_output_tokens) == (200000, 64000)
     assert record.capabilities == LATEST
+    assert record.field_sources == {}  # what the API said, not a guess
     # An id the table does not know (a future line) still gets what the API says...
     future = plugin._record({**listed, "id": "claude-new-line-1"})
     assert future is not None and future.capabilities == LATEST

@@ -13,13 +13,13 @@ from tests.providers.helpers import CASSETTES, cassette_folder
 CASSETTE_COUNTS = {
     "anthropic": 5,
     "deepseek": 4,
-    "gemini": 5,
-    "groq": 5,
+    "gemini": 6,
+    "groq": 6,
     "mistral": 4,
     "ollama": 6,
     "openai": 4,
     "openrouter": 5,
-    "xai": 7,
+    "xai": 8,
 }
 
 #: Text no cassette may hold (compared lower-cased): the fake key the tests send, credential

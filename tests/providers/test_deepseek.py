@@ -54,11 +54,13 @@ def test_full_listing(vcr: Any, client: httpx.Client, settings: Settings) -> Non
             model_id="deepseek-chat",
             capabilities=CHAT,
             raw={"id": "deepseek-chat", "object": "model", "owned_by": "deepseek"},
+            field_sources={"capabilities": "rule"},
         ),
         ModelRecord(
             model_id="deepseek-reasoner",
             capabilities=REASONER,
             raw={"id": "deepseek-reasoner", "object": "model", "owned_by": "deepseek"},
+            field_sources={"capabilities": "rule"},
         ),
     ]
 

@@ -144,6 +144,25 @@ def test_full_listing(vcr: Any, client: httpx.Client, settings: Settings) -> Non
     assert imagen.capabilities == ("image_generation",)
     assert models["nano-banana-pro-preview"].display_name == "Nano Banana Pro"
     assert models["gemini-2.0-flash"].capabilities[-1] == "structured_output"
+    # What a method says of any model is the API's word; what it means for an id family
+    # (a Gemini model's generateContent: vision, audio, tools) is aisync's guess.
+    assert flash.field_sources == imagen.field_sources == {"capabilities": "rule"}
+    assert embedding.field_sources == {}
+    assert models["aqa"].field_sources == {}
+
+
+@pytest.mark.vcr
+def test_embed_text(vcr: Any, client: httpx.Client, settings: Settings) -> None:
+    """The older `embedText` method (PaLM-era embedding models) means embeddings too."""
+    records = plugin.fetch_models(make_provider(), client, settings)
+
+    assert vcr.all_played
+    (gecko,) = records or []
+    assert gecko.model_id == "embedding-gecko-001"
+    assert gecko.display_name == "Embedding Gecko"
+    assert (gecko.context_window, gecko.max_output_tokens) == (1024, 1)
+    assert gecko.capabilities == ("embedding",)
+    assert gecko.field_sources == {}
 
 
 @pytest.mark.vcr

@@ -100,7 +100,10 @@ def test_full_listing(vcr: Any, client: httpx.Client, settings: Settings) -> Non
             "public_apps": None,
             "max_completion_tokens": 32768,
         },
+        field_sources={"capabilities": "rule"},
     )
+    # Entries without modalities or features: every capability is a guess from the id.
+    assert all(model.field_sources == {"capabilities": "rule"} for model in models)
     whisper = by_id["whisper-large-v3"]
     assert whisper.capabilities == ("transcription",)
     assert (whisper.context_window, whisper.max_output_tokens) == (448, 448)
@@ -187,3 +190,34 @@ fails_with = partial(replayed_failure_test, plugin, make_provider())
 test_invalid_key = fails_with(InvalidApiKey, "Invalid API key")
 test_rate_limited = fails_with(RateLimited, "Rate limit exceeded, retry after 20 seconds")
 test_server_error = fails_with(ProviderError, "Provider error 503: Service Unavailable")
+
+
+@pytest.mark.vcr
+def test_listing_with_features(vcr: Any, client: httpx.Client, settings: Settings) -> None:
+    """A live listing whose entries say what each model does: `name` is the display name,
+    modalities and `supported_features` the capabilities, as far as they go; only what they
+    cannot say (a guard is a classifier) still comes from the id, and is marked `rule`."""
+    models = plugin.fetch_models(make_provider(), client, settings)
+
+    assert models is not None
+    assert vcr.all_played
+    by_id = {model.model_id: model for model in models}
+    assert len(by_id) == 9
+    found = {
+        model_id: (model.display_name, model.capabilities, dict(model.field_sources))
+        for model_id, model in by_id.items()
+    }
+    api: dict[str, str] = {}
+    rule = {"capabilities": "rule"}
+    assert found == {
+        "allam-2-7b": ("ALLaM-2-7b", ("chat", "structured_output"), api),
+        "canopylabs/orpheus-v1-english": ("Canopy Labs Orpheus V1 English", ("speech",), api),
+        "meta-llama/llama-prompt-guard-2-86m": ("Prompt Guard 2 86M", ("moderation",), rule),
+        "openai/gpt-oss-120b": ("GPT OSS 120B", (*TOOLS, "reasoning"), api),
+        "openai/gpt-oss-20b": ("GPT OSS 20B", (*TOOLS, "reasoning"), api),
+        "openai/gpt-oss-safeguard-20b": ("Safety GPT OSS 20B", ("reasoning", "moderation"), rule),
+        "qwen/qwen3.8-27b": ("Qwen/Qwen3.8-27B", (*VISION_TOOLS, "reasoning"), api),
+        "whisper-large-v3": ("Whisper", ("transcription",), api),
+        "whisper-large-v3-turbo": ("Whisper Large V3 Turbo", ("transcription",), api),
+    }
+    assert by_id["qwen/qwen3.8-27b"].max_output_tokens == 16_384

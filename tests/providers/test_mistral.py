@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from functools import partial
 from typing import Any
@@ -146,6 +147,11 @@ def test_full_listing(vcr: Any, client: httpx.Client, settings: Settings) -> Non
     assert old_small.raw["deprecation_replacement_model"] == "mistral-small-latest"
     assert models["mistral-ocr-2503"].deprecation_date == date(2026, 3, 31)
     assert models["mistral-embed"].capabilities == ("embedding",)
+    # The flags are Mistral's; only what the id table adds (embedding, Magistral's
+    # reasoning) makes the value partly aisync's guess.
+    guessed = {r.model_id for r in records if r.field_sources == {"capabilities": "rule"}}
+    assert guessed == {r.model_id for r in records if re.search(r"embed|^magistral-", r.model_id)}
+    assert medium.field_sources == {}
 
 
 @pytest.mark.vcr("test_full_listing.yaml")

@@ -155,7 +155,9 @@ def test_full_listing(vcr: Any, client: httpx.Client, settings: Settings) -> Non
         capabilities=MODERN,
         release_date=date(2024, 5, 10),
         raw={"id": "gpt-4o", "object": "model", "created": 1715367049, "owned_by": "system"},
+        field_sources={"capabilities": "rule"},
     )
+    assert all(model.field_sources == {"capabilities": "rule"} for model in models)
     tts = by_id["tts-1"]
     assert tts.capabilities == ("speech",)
     assert tts.release_date == date(2023, 4, 19)

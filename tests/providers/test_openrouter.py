@@ -65,6 +65,9 @@ def test_full_listing(client: httpx.Client, settings: Settings, vcr: Any) -> Non
     assert opus.max_output_tokens == 128_000
     assert opus.input_price_per_mtok == 5.0
     assert opus.output_price_per_mtok == 25.0
+    # "input_cache_read": "0.0000005", "input_cache_write": "0.00000625" per token.
+    assert opus.cache_read_price_per_mtok == 0.5
+    assert opus.cache_write_price_per_mtok == 6.25
     assert opus.capabilities == (
         "chat",
         "vision",
@@ -90,6 +93,11 @@ def test_full_listing(client: httpx.Client, settings: Settings, vcr: Any) -> Non
     kimi = models_by_id["moonshotai/kimi-k2.5"]
     assert kimi.input_price_per_mtok == 0.45
     assert kimi.output_price_per_mtok == 2.25
+    # The listing prices cached reads for 121 models, cache writes for 23 of them.
+    cache_read = [m for m in models if m.cache_read_price_per_mtok is not None]
+    cache_write = [m for m in models if m.cache_write_price_per_mtok is not None]
+    assert (len(cache_read), len(cache_write)) == (121, 23)
+    assert solar.cache_read_price_per_mtok is None
 
     gemini = models_by_id["google/gemini-2.0-flash-001"]
     assert gemini.capabilities == (

@@ -110,7 +110,9 @@ def test_full_listing(vcr: Any, client: httpx.Client, settings: Settings) -> Non
             "object": "model",
             "owned_by": "xai",
         },
+        field_sources={"capabilities": "rule"},
     )
+    assert all(model.field_sources == {"capabilities": "rule"} for model in models)
 
 
 @pytest.mark.vcr
@@ -225,3 +227,28 @@ test_server_error = replayed_failure_test(
     ProviderError,
     "Provider error 503: Service temporarily unavailable.",
 )
+
+
+@pytest.mark.vcr
+def test_models_with_context_and_cache_prices(
+    vcr: Any, client: httpx.Client, settings: Settings
+) -> None:
+    """The API reference's examples: `/models` entries carry `context_length` and prices,
+    `cached_prompt_text_token_price` is in the same unit as the other prices (2000 -> 0.20)."""
+    models = plugin.fetch_models(make_provider(), client, settings)
+
+    assert models is not None
+    assert vcr.all_played
+    by_id = {model.model_id: model for model in models}
+    reasoning = by_id["grok-420-reasoning"]
+    assert reasoning.context_window == 256_000
+    assert (reasoning.input_price_per_mtok, reasoning.output_price_per_mtok) == (2.0, 8.0)
+    assert reasoning.cache_read_price_per_mtok == 0.2
+    latest = by_id["latest"]
+    assert latest.context_window == 131_072
+    assert (latest.input_price_per_mtok, latest.cache_read_price_per_mtok) == (1.25, 0.2)
+    # Not on /language-models: the /models entry alone gives its context length (the
+    # prompt limit of an image model) and no token prices.
+    image = by_id["grok-imagine-image"]
+    assert image.context_window == 1024
+    assert image.input_price_per_mtok is image.cache_read_price_per_mtok is None
