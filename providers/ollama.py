@@ -35,7 +35,7 @@ import httpx
 from aisync import hookimpl
 from aisync.errors import BadResponse, ProviderError
 from aisync.http import json_body
-from aisync.records import CAPABILITIES, ModelRecord, Provider, ProviderInfo
+from aisync.records import CAPABILITIES, RULE, ModelRecord, Provider, ProviderInfo
 from aisync.settings import Settings
 
 DEFAULT_PORT = 11434
@@ -194,11 +194,13 @@ def model_record(
     show = show or {}
     details = _mapping(show.get("details")) or _mapping(entry.get("details"))
     found = _show_capabilities(show.get("capabilities"))
+    guessed = {} if found else {"capabilities": RULE}
     return ModelRecord(
         model_id=name,
         context_window=_context_length(_mapping(show.get("model_info")), details),
         capabilities=found or inferred_capabilities(name, details.get("family")),
         raw=entry,
+        field_sources=guessed,
     )
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from aisync.errors import BadResponse, ConnectionFailed, InvalidApiKey, ProviderError, RateLimited
 from aisync.http import provider_error
-from aisync.records import CAPABILITIES, ModelRecord, Provider
+from aisync.records import CAPABILITIES, RULE, ModelRecord, Provider
 from aisync.settings import Settings
 from aisync_providers import ollama as plugin
 from tests.providers.helpers import (
@@ -78,6 +78,7 @@ def test_full_listing(client: httpx.Client, settings: Settings, vcr: Any) -> Non
     assert granite.context_window == 16384
     assert granite.capabilities == ("chat", "completion", "vision")
     assert granite.raw["details"]["quantization_level"] == "Q4_K_M"
+    assert all(m.field_sources == {} for m in models)
     kimi = models_by_id["kimi-k2.5:cloud"]
     assert kimi.context_window == 262144
     assert kimi.capabilities == ("chat", "completion", "vision", "function_calling", "reasoning")
@@ -106,6 +107,8 @@ def test_show_without_capabilities(client: httpx.Client, settings: Settings, vcr
         "granite3.2-vision:latest": (16384, ("chat", "completion", "vision")),
         "qwen3:latest": (40960, ("chat", "completion", "reasoning")),
     }
+    # Guessed from the name, so recorded as aisync's rule, not as what the server said.
+    assert all(m.field_sources == {"capabilities": RULE} for m in models.values())
 
 
 @pytest.mark.vcr("test_full_listing.yaml")
