@@ -203,7 +203,12 @@ def test_odd_entries_are_skipped_or_tolerated(settings: Settings) -> None:
         models = plugin.fetch_models(make_provider(), client, settings)
     assert shown == ["llama3.2:latest"]
     assert models == [
-        ModelRecord(model_id="llama3.2:latest", capabilities=("chat", "completion"), raw=entries[2])
+        ModelRecord(
+            model_id="llama3.2:latest",
+            capabilities=("chat", "completion"),
+            raw=entries[2],
+            field_sources={"capabilities": RULE},
+        )
     ]
 
 
