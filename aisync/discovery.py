@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import cast
 
 from aisync.errors import UsageError
-from aisync.plugins import Plugins
+from aisync.plugins import Plugins, call_each
 from aisync.records import Provider, ProviderInfo
 from aisync.report import SkippedProvider
 from aisync.settings import Settings, clean_api_key, without_userinfo
@@ -34,20 +34,22 @@ class Discovery:
 
 
 def discover(plugins: Plugins, settings: Settings) -> Discovery:
+    """Every configured instance. A plugin whose `discover_providers` raises or answers
+    with something other than `ProviderInfo`s is skipped with the reason; the others are
+    asked all the same. The first plugin in pluggy's order to declare a type owns it: its
+    `fetch_models` failure fails such a provider, another plugin's does not
+    (`Plugins.owners`)."""
     skipped = [SkippedProvider(f.name, f.reason) for f in plugins.failures]
     infos: dict[str, ProviderInfo] = {}
     origins: dict[str, str] = {}
-    for impl in plugins.manager.hook.discover_providers.get_hookimpls():
-        try:
-            # A plugin's answer, checked item by item below.
-            offered = cast(Iterable[object], impl.function(settings=settings) or ())
-            for info in offered:
-                if not isinstance(info, ProviderInfo):
-                    raise TypeError(f"returned {type(info).__name__}, not a ProviderInfo")
-                infos.setdefault(info.name, info)
-                origins.setdefault(info.name, impl.plugin_name)
-        except Exception as exc:
-            skipped.append(SkippedProvider(impl.plugin_name, f"{type(exc).__name__}: {exc}"))
+    hook = plugins.manager.hook.discover_providers
+    for answer in call_each(hook, {"settings": settings}, _infos):
+        if answer.error is not None:
+            skipped.append(SkippedProvider(answer.plugin, answer.failure()))
+        for info in answer.result or ():
+            infos.setdefault(info.name, info)
+            origins.setdefault(info.name, answer.plugin)
+    plugins.owners = dict(origins)
     instances = {name: info for name, info in infos.items()}
     for name, kind in settings.declared_instances().items():
         if kind in infos:
@@ -56,6 +58,15 @@ def discover(plugins: Plugins, settings: Settings) -> Discovery:
             skipped.append(SkippedProvider(name, f"unknown provider type '{kind}'"))
     providers = [resolve(name, info, settings) for name, info in instances.items()]
     return Discovery(tuple(sorted(providers, key=lambda p: p.name)), tuple(skipped), origins)
+
+
+def _infos(offered: object) -> list[ProviderInfo]:
+    """A plugin's answer, checked item by item."""
+    infos = list(cast(Iterable[object], offered))
+    for info in infos:
+        if not isinstance(info, ProviderInfo):
+            raise TypeError(f"returned {type(info).__name__}, not a ProviderInfo")
+    return cast(list[ProviderInfo], infos)
 
 
 def resolve(name: str, info: ProviderInfo, settings: Settings) -> Provider:

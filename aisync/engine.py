@@ -26,12 +26,12 @@ from aisync.errors import AisyncError, ProviderError, SuspectListing, UsageError
 from aisync.fetch import fetch_models, without_key
 from aisync.http import build_client
 from aisync.normalize import normalize
-from aisync.plugins import Plugins, get_plugin_manager
+from aisync.plugins import Plugins, call_each, get_plugin_manager
 from aisync.progress import PagesFetched, page_counter
 from aisync.records import ModelRecord, Provider
 from aisync.report import ProviderResult, SyncReport
 from aisync.settings import Settings, load_settings
-from aisync.stats import merge
+from aisync.stats import checked, merge
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -394,12 +394,13 @@ class _Run:
     def _stats(
         self, provider: Provider, records: list[ModelRecord]
     ) -> tuple[dict[str, float], str | None]:
-        """Statistics never fail a sync: a broken stats plugin costs only its figures."""
-        try:
-            hook = self.syncer.plugins.manager.hook.compute_stats
-            return merge(hook(provider=provider, models=records)), None
-        except Exception as exc:
-            return {}, f"{type(exc).__name__}: {exc}"
+        """Statistics never fail a sync: each plugin is asked on its own, and one that
+        fails (raises, or answers something that is not figures) costs only its figures."""
+        hook = self.syncer.plugins.manager.hook.compute_stats
+        answers = list(call_each(hook, {"provider": provider, "models": records}, checked))
+        failed = [f"plugin {a.plugin}: {a.failure(provider.api_key)}" for a in answers if a.error]
+        merged = merge(a.result for a in answers if a.result is not None)
+        return merged, "; ".join(failed) or None
 
     def _finish(
         self,
@@ -442,17 +443,11 @@ class _Run:
     def _notify(self, report: SyncReport) -> None:
         """Call every `sync_finished` hook; a failing one is logged, never fatal."""
         log = logging.getLogger("aisync")
-        for impl in self.syncer.plugins.manager.hook.sync_finished.get_hookimpls():
-            try:
-                impl.function(report=report, settings=self.settings)
-            except Exception as exc:
-                log.warning(
-                    "sync_finished hook of %s failed: %s: %s",
-                    impl.plugin_name,
-                    type(exc).__name__,
-                    exc,
-                )
-                log.debug("sync_finished hook of %s failed", impl.plugin_name, exc_info=True)
+        hook = self.syncer.plugins.manager.hook.sync_finished
+        for answer in call_each(hook, {"report": report, "settings": self.settings}):
+            if answer.error is not None:
+                log.warning("sync_finished hook of %s failed: %s", answer.plugin, answer.failure())
+                log.debug("sync_finished hook of %s failed", answer.plugin, exc_info=answer.error)
 
 
 @dataclass(frozen=True)

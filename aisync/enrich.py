@@ -16,6 +16,7 @@ are applied here, never in a plugin, so no plugin can break them:
 
 from __future__ import annotations
 
+import logging
 import operator
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -26,12 +27,14 @@ from typing import Any, TypeVar
 import httpx
 
 from aisync.normalize import CLEANERS, is_empty, updated
-from aisync.plugins import Plugins
+from aisync.plugins import Plugins, call_each
 from aisync.records import API, ENRICHABLE_FIELDS, OVERRIDE, RULE, ModelRecord, Provider
 from aisync.settings import Settings
 from aisync.sources import SourceCache, default_cache_directory
 
 T = TypeVar("T")
+
+_log = logging.getLogger("aisync")
 
 
 class SourceContext:
@@ -147,23 +150,41 @@ class Enrichment:
         records: Sequence[ModelRecord],
         warnings: list[str],
     ) -> Mapping[str, Mapping[str, Any]] | None:
-        """A source's answer, or None when it is unavailable for this provider."""
+        """A source's answer, or None when it is unavailable for this provider.
+
+        Each plugin is asked on its own, in pluggy's order, until one answers: that one
+        serves the source. A plugin that raised before it is not the source's and costs
+        nothing but a logged line naming it; when none answers, the failures are the
+        provider's warning and the source's values are carried forward.
+        """
         context = self._contexts[name]
-        try:
-            answer = self._hook(source=name, provider=provider, models=records, context=context)
-        except Exception as exc:
-            warnings.append(f"Enrichment source {name} failed: {type(exc).__name__}: {exc}")
+        arguments = {"source": name, "provider": provider, "models": records, "context": context}
+        failures = []
+        for answer in call_each(self._hook, arguments, _checked):
+            if answer.error is not None:
+                failures.append(answer)
+            elif answer.result is not None:
+                break
+        else:
+            if failures:
+                failed = "; ".join(f"plugin {a.plugin}: {a.failure()}" for a in failures)
+                warnings.append(f"Enrichment source {name} failed: {failed}")
+            else:
+                with self._lock:
+                    self._unserved.add(name)
             return None
-        if answer is None:
-            with self._lock:
-                self._unserved.add(name)
-            return None
-        if context.unavailable:
-            return None
-        if not isinstance(answer, Mapping):
-            warnings.append(f"Enrichment source {name} returned {type(answer).__name__}")
-            return None
-        return answer
+        for failure in failures:
+            _log.warning(
+                "enrich_models hook of %s failed for source %s and provider %s,"
+                " which plugin %s serves; skipped: %s",
+                failure.plugin,
+                name,
+                provider.name,
+                answer.plugin,
+                failure.failure(provider.api_key),
+            )
+            _log.debug("enrich_models hook of %s failed", failure.plugin, exc_info=failure.error)
+        return None if context.unavailable else answer.result
 
     def run_warnings(self) -> list[str]:
         """What went wrong with the sources themselves this run, one line each: a source
@@ -175,6 +196,13 @@ class Enrichment:
             if name in self._unserved
         ]
         return [*self._cache.take_warnings(), *unserved]
+
+
+def _checked(answer: object) -> Mapping[str, Mapping[str, Any]]:
+    """A source plugin's answer, checked for its shape; each entry is checked as merged."""
+    if not isinstance(answer, Mapping):
+        raise TypeError(f"returned {type(answer).__name__}, not a mapping of models")
+    return answer
 
 
 def _resolved(

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
-from typing import Any
+from functools import partial
+from typing import Any, NoReturn
 
 import httpx
 
 from aisync.canonical import RawJSON
 from aisync.errors import ProviderError
 from aisync.http import provider_error
-from aisync.plugins import Plugins
+from aisync.plugins import Answer, Plugins, call_each, read
 from aisync.records import ModelRecord, Provider
 from aisync.settings import Settings
 
@@ -27,6 +28,7 @@ from aisync.settings import Settings
 REDACTED = "***"
 #: Types that never hold text, skipped without a call.
 _LEAVES = frozenset({int, float, bool, type(None)})
+_log = logging.getLogger("aisync")
 
 
 def fetch_models(
@@ -35,40 +37,59 @@ def fetch_models(
     """The provider's listing as its plugin gives it, record by record, each with the key
     blanked out.
 
-    The listing is read lazily: a plugin that yields page by page is never held whole, and
-    the errors it raises while it is read are mapped like those of the call itself. The
-    key is blanked out once the listing is normalized (`without_key`), when each raw
-    payload is one text to search.
+    Each plugin is asked on its own, in pluggy's order, until one answers. A plugin that
+    raises for a provider whose type it did not declare (`Plugins.owners`) is not this
+    provider's plugin: its failure is logged, one line naming it, and the next plugin is
+    asked. The owner's failure fails the provider, naming the plugin.
+
+    The listing is read lazily (`aisync.plugins.read`): a plugin that yields page by page
+    is never held whole, and the errors it raises while it is read are mapped like those
+    of the call itself. The key is blanked out once the listing is normalized
+    (`without_key`), when each raw payload is one text to search.
     """
-    with _mapped_errors(settings):
-        records = plugins.manager.hook.fetch_models(
-            provider=provider, client=client, settings=settings
-        )
-    if records is None:
-        raise ProviderError(f"No plugin fetches models for provider type '{provider.type}'")
+    owner = plugins.owners.get(provider.type)
+    arguments = {"provider": provider, "client": client, "settings": settings}
+    for answer in call_each(plugins.manager.hook.fetch_models, arguments, _listing):
+        if answer.error is None:
+            if answer.result is not None:
+                return read(answer.result, partial(_fail, plugin=answer.plugin, settings=settings))
+        elif answer.plugin == owner:
+            _fail(answer.error, answer.plugin, settings)
+        else:
+            _skip(answer, provider)
+    raise ProviderError(f"No plugin fetches models for provider type '{provider.type}'")
+
+
+def _listing(records: object) -> Iterator[Any]:
+    """A plugin's answer as the iterator to read it through."""
     if isinstance(records, str | bytes | Mapping) or not isinstance(records, Iterable):
-        raise ProviderError(f"Plugin returned {type(records).__name__}, not a list of models")
-    return _read(records, settings)
+        raise TypeError(f"returned {type(records).__name__}, not a list of models")
+    return iter(records)
 
 
-@contextmanager
-def _mapped_errors(settings: Settings) -> Iterator[None]:
-    """A plugin's failure as one `ProviderError` with a human message."""
-    try:
-        yield
-    except ProviderError:
-        raise
-    except httpx.HTTPError as exc:
+def _fail(exc: BaseException, plugin: str, settings: Settings) -> NoReturn:
+    """A plugin's failure as one `ProviderError` with a human message: the provider's own
+    errors (HTTP, a bad response) as they are, anything else named after the plugin."""
+    if isinstance(exc, ProviderError):
+        raise exc
+    if isinstance(exc, httpx.HTTPError):
         raise provider_error(exc, settings.timeout) from exc
-    except httpx.InvalidURL as exc:
+    if isinstance(exc, httpx.InvalidURL):
         raise ProviderError(f"Invalid URL: {exc}") from exc
-    except Exception as exc:
-        raise ProviderError(f"Plugin error: {type(exc).__name__}: {exc}") from exc
+    raise ProviderError(f"Plugin {plugin} failed: {type(exc).__name__}: {exc}") from exc
 
 
-def _read(records: Iterable[Any], settings: Settings) -> Iterator[Any]:
-    with _mapped_errors(settings):
-        yield from records
+def _skip(answer: Answer[Any], provider: Provider) -> None:
+    """A plugin that failed for a provider it does not serve: one line, and on."""
+    _log.warning(
+        "fetch_models hook of %s failed for provider %s, whose type %s it does not serve;"
+        " skipped: %s",
+        answer.plugin,
+        provider.name,
+        provider.type,
+        answer.failure(provider.api_key),
+    )
+    _log.debug("fetch_models hook of %s failed", answer.plugin, exc_info=answer.error)
 
 
 def without_key(records: list[ModelRecord], key: str | None) -> list[ModelRecord]:

@@ -8,6 +8,11 @@ hooks below. Publish it under the entry-point group `aisync`::
 
 The built-in providers are registered exactly this way. Hooks receive and return only the
 frozen dataclasses of `aisync.records`; they never see the database.
+
+The core calls each plugin's implementation on its own, in pluggy's order, so a plugin
+that fails costs only its own answer. Any exception, `SystemExit` included, is that
+plugin's failure, reported with its name; only `KeyboardInterrupt` ends the run. Hook
+wrappers (`wrapper=True`, `hookwrapper=True`) are not supported: such a plugin is skipped.
 """
 
 from __future__ import annotations
@@ -57,6 +62,10 @@ def fetch_models(
     already mapped to the seed's messages. Parse responses with `aisync.http.json_body` and
     raise `aisync.errors.BadResponse` for a body of the wrong shape. Never log the key.
 
+    Your exception fails the provider, with your plugin named, only for a type your
+    `discover_providers` declared; raised for any other type, it is logged as a warning
+    naming your plugin and the next plugin is asked.
+
     :param provider: the configured instance to list (its name may differ from its type).
     :param client: the run's shared HTTP client; do not create your own.
     :param settings: the run's settings.
@@ -76,6 +85,8 @@ def compute_stats(provider: Provider, models: Sequence[ModelRecord]) -> Mapping[
     `Total`. A built-in implementation adds `Total` and one count per capability
     (`Function calling`, `Vision`, ...); a provider plugin adds its families (`GPT-4`,
     `Gemini Flash`). They are stored in `provider_stats` and shown by `sync-models -v`.
+    An implementation that raises, or answers with values that are not numbers, loses only
+    its own figures: the others are kept and `stats_error` names the plugin.
 
     :param provider: the instance whose models were synced.
     :param models: the normalized records just synced.
@@ -128,6 +139,9 @@ def enrich_models(
     setting, downloads at most once per run, revalidates a cached copy and answers None
     when there is no data; build your look-up index once per run with `context.memo`.
     Never raise for a missing or odd entry: an enricher must not fail a provider's sync.
+    A plugin that raises before the source's own plugin answers costs the source nothing
+    (a warning naming it is logged); when no plugin answers, the failures are the
+    provider's warning and the source's previous values are carried forward.
 
     :param source: the name of the source to answer for (`models.dev`, `litellm`, ...).
     :param provider: the instance whose models were listed.

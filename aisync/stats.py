@@ -26,12 +26,21 @@ def compute_stats(provider: Provider, models: Sequence[ModelRecord]) -> dict[str
     return figures
 
 
-def merge(results: Iterable[Mapping[str, float] | None]) -> dict[str, float]:
-    """Merge hook results in call order, keeping `Total` first whoever reported it."""
+def checked(result: object) -> dict[str, float]:
+    """One plugin's answer as figures, checked on its own so that an answer of the wrong
+    shape costs only that plugin's figures."""
+    if not isinstance(result, Mapping):
+        raise TypeError(f"returned {type(result).__name__}, not a mapping of figures")
+    return {str(name): float(value) for name, value in result.items()}
+
+
+def merge(results: Iterable[Mapping[str, float]]) -> dict[str, float]:
+    """Merge checked answers (`checked`) in call order, keeping `Total` first whoever
+    reported it."""
     merged: dict[str, float] = {}
     for result in results:
-        for name, value in (result or {}).items():
-            merged.setdefault(str(name), float(value))
+        for name, value in result.items():
+            merged.setdefault(name, value)
     if "Total" in merged:
         merged = {"Total": merged.pop("Total"), **merged}
     return merged

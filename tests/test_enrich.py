@@ -388,7 +388,9 @@ def test_plugin_sources_fill_in_order_and_a_broken_one_fails_nothing(
     report = syncer.sync_models(["openai"])
     assert report.exit_code == 0
     (result,) = report.results
-    assert result.warnings == ("Enrichment source broken failed: RuntimeError: sheet missing",)
+    assert result.warnings == (
+        "Enrichment source broken failed: plugin BrokenSource: RuntimeError: sheet missing",
+    )
     assert report.warnings == ("No plugin provides the enrichment source 'nobody'",)
     syncer.close()
     assert current(sqlite_url, "openai", "gpt-4o", "context_window, knowledge_cutoff") == (

@@ -217,7 +217,7 @@ def test_a_plugin_may_yield_its_listing_page_by_page(sqlite_url: str) -> None:
     (result,) = second.results
     assert (result.status, result.error) == (
         "failed",
-        "Plugin error: ConnectionResetError: peer went away",
+        "Plugin Paged failed: ConnectionResetError: peer went away",
     )
     syncer.close()
     engine = create_engine(sqlite_url)
