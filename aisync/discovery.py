@@ -59,31 +59,35 @@ def discover(plugins: Plugins, settings: Settings) -> Discovery:
             instances[name] = infos[kind]
         else:
             skipped.append(SkippedProvider(name, f"unknown provider type '{kind}'"))
-    providers = sorted(
-        (resolve(name, info, settings) for name, info in instances.items()), key=lambda p: p.name
-    )
-    unlisted = [p for p in providers if not _listed(p, infos[p.type], settings)]
-    listed = [p for p in providers if p not in unlisted]
+    listed: list[Provider] = []
+    unlisted: list[Provider] = []
+    for name, info in sorted(instances.items()):
+        config = settings.provider_config(name)
+        provider = resolve(name, info, settings, config)
+        (listed if _listed(provider, info, settings, config) else unlisted).append(provider)
     return Discovery(tuple(listed), tuple(skipped), origins, tuple(unlisted), infos)
 
 
-def _listed(provider: Provider, info: ProviderInfo, settings: Settings) -> bool:
+def _listed(
+    provider: Provider, info: ProviderInfo, settings: Settings, config: ProviderConfig
+) -> bool:
     """Whether `aisync providers` shows the instance: an optional type's default instance
     only once it has a key or any configuration of its own."""
     if info.listed_unconfigured or provider.name != info.name or provider.api_key:
         return True
-    return provider.name in settings.provider_tables or _configured(
-        settings.provider_config(provider.name)
-    )
+    return provider.name in settings.provider_tables or _configured(config)
 
 
 def _configured(config: ProviderConfig) -> bool:
     return config.api_key is not None or config.base_url is not None or config.enabled is not None
 
 
-def resolve(name: str, info: ProviderInfo, settings: Settings) -> Provider:
-    """Turn a kind of provider into the configured instance `name`."""
-    config = settings.provider_config(name)
+def resolve(
+    name: str, info: ProviderInfo, settings: Settings, config: ProviderConfig | None = None
+) -> Provider:
+    """Turn a kind of provider into the configured instance `name` (`config`: its settings,
+    when the caller has them already)."""
+    config = config or settings.provider_config(name)
     env = settings.environ
     default_instance = name == info.name
     key_sources = config.api_key_vars + (info.api_key_env_vars if default_instance else ())
@@ -93,7 +97,7 @@ def resolve(name: str, info: ProviderInfo, settings: Settings) -> Provider:
     base_url = config.base_url
     if base_url is None and default_instance:
         base_url = next((env[v] for v in info.base_url_env_vars if env.get(v)), None)
-    enabled = config.enabled if config.enabled is not None else _enabled(name, info, settings)
+    enabled = config.enabled if config.enabled is not None else _enabled(info, settings, config)
     requires_key = (
         info.requires_api_key if config.requires_api_key is None else config.requires_api_key
     )
@@ -111,14 +115,14 @@ def resolve(name: str, info: ProviderInfo, settings: Settings) -> Provider:
     )
 
 
-def _enabled(name: str, info: ProviderInfo, settings: Settings) -> bool:
+def _enabled(info: ProviderInfo, settings: Settings, config: ProviderConfig) -> bool:
     """Whether a plain run syncs the instance when `enabled` is not set explicitly.
 
     A key or base URL from any source opts a provider in; for a type not discovered by its
     key variables (`HF_TOKEN`, a regional twin, a local server) only a config table or an
     `AISYNC_<NAME>_*` variable does, so a variable set for something else syncs nothing.
     """
-    config = settings.provider_config(name)
+    name = config.name
     if not info.discovered_by_key:
         return name in settings.provider_tables or _configured(config)
     env = settings.environ if name == info.name else {}

@@ -98,8 +98,14 @@ def models_dev_keys() -> dict[str, str]:
 
 
 @hookimpl
-def discover_providers(settings: Settings) -> list[ProviderInfo]:
-    return [preset.info for preset in load_presets().values()]
+def discover_providers(settings: Settings) -> tuple[ProviderInfo, ...]:
+    return _infos()
+
+
+@cache
+def _infos() -> tuple[ProviderInfo, ...]:
+    """Built once per process: every run of an embedding app offers the same presets."""
+    return tuple(preset.info for preset in load_presets().values())
 
 
 @hookimpl

@@ -31,14 +31,6 @@ BUILTINS = {"openai", "anthropic", "gemini", "xai", "groq", "deepseek", "mistral
 KEY_VARIABLE = re.compile(r"^[A-Z0-9][A-Z0-9_]*$")
 
 
-@pytest.fixture(autouse=True)
-def no_preset_keys(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No key variable of the developer's machine decides what these tests discover."""
-    for preset in presets.load_presets().values():
-        for variable in preset.env:
-            monkeypatch.delenv(variable, raising=False)
-
-
 def shipped() -> dict[str, Any]:
     return json.loads(SHIPPED.read_text(encoding="utf-8"))
 
