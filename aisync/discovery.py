@@ -15,7 +15,7 @@ from aisync.errors import UsageError
 from aisync.plugins import Plugins, call_each
 from aisync.records import Provider, ProviderInfo
 from aisync.report import SkippedProvider
-from aisync.settings import Settings, clean_api_key, without_userinfo
+from aisync.settings import ProviderConfig, Settings, clean_api_key, without_userinfo
 
 NO_PROVIDERS = "No providers available for synchronization."
 
@@ -28,9 +28,14 @@ class Discovery:
     skipped: tuple[SkippedProvider, ...] = field(default_factory=tuple)
     #: Provider type -> the name of the plugin that serves it, for `aisync providers`.
     origins: Mapping[str, str] = field(default_factory=dict)
+    #: Default instances of optional types (presets) with neither key nor configuration:
+    #: not shown, never synced unless named (`--provider lmstudio`).
+    unlisted: tuple[Provider, ...] = ()
+    #: Every provider type a plugin offers, by name, for `aisync providers --available`.
+    kinds: Mapping[str, ProviderInfo] = field(default_factory=dict)
 
     def get(self, name: str) -> Provider | None:
-        return next((p for p in self.providers if p.name == name), None)
+        return next((p for p in (*self.providers, *self.unlisted) if p.name == name), None)
 
 
 def discover(plugins: Plugins, settings: Settings) -> Discovery:
@@ -56,8 +61,13 @@ def discover(plugins: Plugins, settings: Settings) -> Discovery:
             instances[name] = infos[kind]
         else:
             skipped.append(SkippedProvider(name, f"unknown provider type '{kind}'"))
-    providers = [resolve(name, info, settings) for name, info in instances.items()]
-    return Discovery(tuple(sorted(providers, key=lambda p: p.name)), tuple(skipped), origins)
+    listed: list[Provider] = []
+    unlisted: list[Provider] = []
+    for name, info in sorted(instances.items()):
+        config = settings.provider_config(name)
+        provider = resolve(name, info, settings, config)
+        (listed if _listed(provider, info, settings, config) else unlisted).append(provider)
+    return Discovery(tuple(listed), tuple(skipped), origins, tuple(unlisted), infos)
 
 
 def _infos(offered: object) -> list[ProviderInfo]:
@@ -69,9 +79,26 @@ def _infos(offered: object) -> list[ProviderInfo]:
     return cast(list[ProviderInfo], infos)
 
 
-def resolve(name: str, info: ProviderInfo, settings: Settings) -> Provider:
-    """Turn a kind of provider into the configured instance `name`."""
-    config = settings.provider_config(name)
+def _listed(
+    provider: Provider, info: ProviderInfo, settings: Settings, config: ProviderConfig
+) -> bool:
+    """Whether `aisync providers` shows the instance: an optional type's default instance
+    only once it has a key or any configuration of its own."""
+    if info.listed_unconfigured or provider.name != info.name or provider.api_key:
+        return True
+    return provider.name in settings.provider_tables or _configured(config)
+
+
+def _configured(config: ProviderConfig) -> bool:
+    return config.api_key is not None or config.base_url is not None or config.enabled is not None
+
+
+def resolve(
+    name: str, info: ProviderInfo, settings: Settings, config: ProviderConfig | None = None
+) -> Provider:
+    """Turn a kind of provider into the configured instance `name` (`config`: its settings,
+    when the caller has them already)."""
+    config = config or settings.provider_config(name)
     env = settings.environ
     default_instance = name == info.name
     key_sources = config.api_key_vars + (info.api_key_env_vars if default_instance else ())
@@ -85,9 +112,9 @@ def resolve(name: str, info: ProviderInfo, settings: Settings) -> Provider:
     if base_url is not None and api_key is not None:
         # The key wins: `user:password@` in the URL would only replace it (as Basic auth).
         base_url = without_userinfo(base_url)
-    opted_in = api_key is not None or base_url is not None or config.enabled is True
-    enabled = (
-        config.enabled if config.enabled is not None else (info.enabled_by_default or opted_in)
+    enabled = config.enabled if config.enabled is not None else _enabled(info, settings, config)
+    requires_key = (
+        info.requires_api_key if config.requires_api_key is None else config.requires_api_key
     )
     return Provider(
         name=name,
@@ -96,11 +123,27 @@ def resolve(name: str, info: ProviderInfo, settings: Settings) -> Provider:
         base_url=base_url or info.default_base_url,
         api_key=api_key,
         api_key_sources=key_sources,
-        credentials_present=api_key is not None or not info.requires_api_key,
+        credentials_present=api_key is not None or not requires_key,
         enabled=enabled,
         development_only=info.development_only,
         options=config.options,
     )
+
+
+def _enabled(info: ProviderInfo, settings: Settings, config: ProviderConfig) -> bool:
+    """Whether a plain run syncs the instance when `enabled` is not set explicitly.
+
+    A key or base URL from any source opts a provider in; for a type not discovered by its
+    key variables (`HF_TOKEN`, a regional twin, a local server) only a config table or an
+    `AISYNC_<NAME>_*` variable does, so a variable set for something else syncs nothing.
+    """
+    name = config.name
+    if not info.discovered_by_key:
+        return name in settings.provider_tables or _configured(config)
+    env = settings.environ if name == info.name else {}
+    from_ecosystem = any(env.get(v) for v in (*info.api_key_env_vars, *info.base_url_env_vars))
+    opted_in = _configured(config) or from_ecosystem
+    return info.enabled_by_default or opted_in
 
 
 def select(
@@ -131,3 +174,62 @@ def select(
             raise UsageError(f"Provider '{name}' is disabled in the settings")
         chosen.append(provider)
     return chosen
+
+
+@dataclass(frozen=True)
+class AvailableType:
+    """One provider type aisync can sync here, for `aisync providers --available`."""
+
+    type: str
+    display_name: str
+    #: The plugin serving it (`openai`, `presets`, an installed plugin's entry point).
+    plugin: str | None
+    #: The variables it reads its key from, besides `AISYNC_<NAME>_API_KEY`.
+    key_variables: tuple[str, ...]
+    requires_api_key: bool
+    #: When a plain run syncs it: `key set`, `when named`, `enabled`, `always`.
+    syncs: str
+    #: Its instances a plain run syncs here.
+    syncing: tuple[str, ...]
+    #: Its instances with credentials that sync only when named or enabled.
+    named_only: tuple[str, ...]
+
+
+def available_types(discovery: Discovery, settings: Settings) -> list[AvailableType]:
+    """Every type the installed plugins serve, and whether it is configured here; reads no
+    catalog, so it answers before the first sync."""
+    instances = (*discovery.providers, *discovery.unlisted)
+    try:
+        syncing = {p.name for p in select(discovery, None, settings)}
+    except UsageError:
+        syncing = set()
+    found = []
+    for name, info in sorted(discovery.kinds.items()):
+        mine = [p for p in instances if p.type == name]
+        found.append(
+            AvailableType(
+                type=name,
+                display_name=info.display_name,
+                plugin=discovery.origins.get(name),
+                key_variables=info.api_key_env_vars,
+                requires_api_key=info.requires_api_key,
+                syncs=_syncs(info),
+                syncing=tuple(p.name for p in mine if p.name in syncing),
+                named_only=tuple(
+                    p.name
+                    for p in mine
+                    if p.name not in syncing and p.credentials_present and p.api_key
+                ),
+            )
+        )
+    return found
+
+
+def _syncs(info: ProviderInfo) -> str:
+    if info.development_only:
+        return "when named (development only)"
+    if not info.discovered_by_key:
+        return "when named"
+    if not info.enabled_by_default:
+        return "once enabled or configured"
+    return "when its key is set" if info.requires_api_key else "always"

@@ -85,6 +85,13 @@ class ProviderInfo:
     enabled_by_default: bool = True
     #: Providers that exist for tests and demos; skipped in production unless asked for.
     development_only: bool = False
+    #: False when the key variables alone must not make a run sync this provider: one
+    #: commonly set for other purposes (`HF_TOKEN`, `GITHUB_TOKEN`) or shared with a regional
+    #: twin. It syncs only when named: `--provider`, a config table, `AISYNC_<NAME>_*`.
+    discovered_by_key: bool = True
+    #: False for one of many optional kinds (the OpenAI-compatible presets): its default
+    #: instance is left out of `aisync providers` until it has a key or configuration.
+    listed_unconfigured: bool = True
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,8 @@ DEFAULT_ENRICH_SOURCES = ("models.dev", "litellm")
 DEFAULT_ENRICH_CACHE_TTL = 24 * 3600.0
 _ENRICH_KEYS = {"sources", "cache_ttl"}
 _PROVIDER_KEYS = {"type", "api_key", "api_key_env", "base_url", "enabled", "cache_ttl", "options"}
+#: Per instance: false for a keyless server (vLLM, LM Studio, llama.cpp, a proxy without auth).
+_PROVIDER_KEYS.add("requires_api_key")
 _TEXT_KEYS = {"database_url", "env"}
 _PROVIDER_TEXT_KEYS = {"type", "api_key", "api_key_env", "base_url"}
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
@@ -73,6 +75,8 @@ class ProviderConfig:
     options: Mapping[str, Any] = field(default_factory=dict, repr=False)
     #: The variables a user can set to give this instance a key, strongest first.
     api_key_vars: tuple[str, ...] = ()
+    #: `requires_api_key = false`: a keyless server; None leaves it to the provider type.
+    requires_api_key: bool | None = None
 
     def __repr__(self) -> str:
         return redacted_repr(self, urls=("base_url",))
@@ -149,6 +153,7 @@ class Settings:
             cache_ttl=None if ttl is None else parse_duration(ttl, f"cache_ttl of {name}"),
             options=dict(table.get("options", {})),
             api_key_vars=tuple(key_vars),
+            requires_api_key=table.get("requires_api_key"),
         )
 
     def cache_ttl_for(self, name: str) -> float:
@@ -421,6 +426,8 @@ def _check_provider_types(name: str, table: Mapping[str, Any], path: Path) -> No
             raise ConfigError(f"[providers.{name}].{key} in {path} must be a string")
     if "enabled" in table and not isinstance(table["enabled"], bool):
         raise ConfigError(f"[providers.{name}].enabled in {path} must be true or false")
+    if "requires_api_key" in table and not isinstance(table["requires_api_key"], bool):
+        raise ConfigError(f"[providers.{name}].requires_api_key in {path} must be true or false")
     if "cache_ttl" in table:
         parse_duration(table["cache_ttl"], f"[providers.{name}].cache_ttl in {path}")
 

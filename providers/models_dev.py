@@ -6,8 +6,9 @@ Each entry may give `limit.context` / `limit.input` / `limit.output` (tokens),
 tokens, aisync's own unit) with optional `cost.tiers` (kept as `pricing`), `modalities`,
 `tool_call`, `reasoning`, `structured_output`, `knowledge`, `release_date` and
 `open_weights`. A limit of 0 (image and speech models) means "not applicable" there and is
-left out. Entries are matched exactly: by provider type through `PROVIDER_KEYS`, and
-by model id after `source_ids.model_key`.
+left out. Entries are matched exactly: by provider type through `PROVIDER_KEYS` (for an
+OpenAI-compatible preset, the models.dev provider `presets.json` names: `fireworks-ai`'s
+own entries, never another provider's), and by model id after `source_ids.model_key`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from aisync import hookimpl
 from aisync.fields import iso_date
 from aisync.records import ModelRecord, Provider
+from aisync_providers.presets import models_dev_keys
 from aisync_providers.source_ids import capabilities_from_flags, matches
 
 if TYPE_CHECKING:
@@ -44,7 +46,7 @@ def enrich_models(
 ) -> Mapping[str, Mapping[str, object]] | None:
     if source != SOURCE:
         return None
-    key = PROVIDER_KEYS.get(provider.type)
+    key = section_key(provider.type)
     if key is None:
         return {}
     index = context.memo("index", lambda: build_index(context.fetch_json(DEFAULT_URL)))
@@ -55,12 +57,18 @@ def enrich_models(
     return {model_id: entry_fields(entry) for model_id, entry in found.items()}
 
 
+def section_key(provider_type: str) -> str | None:
+    """The models.dev provider whose entries describe `provider_type`'s models, if any."""
+    return PROVIDER_KEYS.get(provider_type) or models_dev_keys().get(provider_type)
+
+
 def build_index(data: Any) -> dict[str, dict[str, Mapping[str, Any]]]:
-    """models.dev provider key -> lower-cased model id -> entry, for the keys aisync maps."""
+    """models.dev provider key -> lower-cased model id -> entry, for the keys aisync maps
+    (the built-ins' and the presets')."""
     if not isinstance(data, dict):
         return {}
     index = {}
-    for key in set(PROVIDER_KEYS.values()):
+    for key in set(PROVIDER_KEYS.values()) | set(models_dev_keys().values()):
         section = data.get(key)
         models = section.get("models") if isinstance(section, dict) else None
         if isinstance(models, dict):

@@ -56,8 +56,11 @@ def isolated_environment(
     """No test reads the developer's keys, config file or catalog, or downloads a source."""
     import os
 
+    from aisync_providers.presets import load_presets
+
+    preset_keys = {v for preset in load_presets().values() for v in preset.env}
     for name in list(os.environ):
-        if name.startswith(CLEAN_ENV_PREFIXES) or name in KEY_VARIABLES:
+        if name.startswith(CLEAN_ENV_PREFIXES) or name in KEY_VARIABLES or name in preset_keys:
             monkeypatch.delenv(name, raising=False)
     # Enrichment sources are on by default; tests that want them turn them on explicitly.
     monkeypatch.setenv("AISYNC_ENRICH", "none")

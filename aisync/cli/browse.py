@@ -79,12 +79,36 @@ def show(records: Any, as_json: bool, empty: str, render: Callable[[Output], Non
 
 
 @click.command()
+@click.option(
+    "--available",
+    is_flag=True,
+    help="Every provider type aisync can sync, its key variables, whether it is set up here.",
+)
 @json_option
 @common_options
-def providers(as_json: bool, database_url: str | None, config_path: str | None) -> int:
+def providers(
+    available: bool, as_json: bool, database_url: str | None, config_path: str | None
+) -> int:
     """Every provider: plugin, credentials, base URL, last sync, models listed, last error."""
+    if available:
+        return available_providers(as_json, config_path)
     found = ask(database_url, config_path, lambda catalog: catalog.providers())
     return show(found, as_json, "No providers.", partial(catalog_render.render_providers, found))
+
+
+def available_providers(as_json: bool, config_path: str | None) -> int:
+    """`providers --available`: from the plugins and the settings alone, no catalog."""
+    from aisync.discovery import available_types, discover
+    from aisync.plugins import get_plugin_manager
+
+    try:
+        settings = settings_from(config_path)
+        found = available_types(discover(get_plugin_manager(), settings), settings)
+    except AisyncError as exc:
+        Output().error(str(exc))
+        raise click.exceptions.Exit(1) from None
+    render = partial(catalog_render.render_available, found)
+    return show(found, as_json, "No provider types.", render)
 
 
 @click.group(invoke_without_command=True)

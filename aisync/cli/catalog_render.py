@@ -17,6 +17,7 @@ from aisync.catalog_records import (
 )
 from aisync.cli.render import Output, number
 from aisync.cli.tables import cell, duration, print_fields, print_table, when
+from aisync.discovery import AvailableType
 from aisync.records import API
 
 STATUS_MARKS = {"synced": "✓", "skipped": "⏭", "failed": "❌"}
@@ -27,6 +28,22 @@ NO_SOURCE = "no source knows it"
 def render_providers(providers: Sequence[ProviderStatus], output: Output) -> None:
     headers = ("PROVIDER", "PLUGIN", "CREDENTIALS", "BASE URL", "LAST SYNC", "MODELS", "LAST ERROR")
     print_table(output, headers, [_provider_row(p) for p in providers])
+
+
+def render_available(types: Sequence[AvailableType], output: Output) -> None:
+    """`providers --available`: each type, its key variables, when and whether it syncs here."""
+    headers = ("TYPE", "PROVIDER", "PLUGIN", "KEY VARIABLE", "SYNCS", "HERE")
+    print_table(output, headers, [_available_row(t) for t in types])
+
+
+def _available_row(kind: AvailableType) -> tuple[str, ...]:
+    keys = " or ".join(kind.key_variables) or ("none" if not kind.requires_api_key else "-")
+    here = "-"
+    if kind.syncing:
+        here = "syncs: " + ", ".join(kind.syncing)
+    elif kind.named_only:
+        here = "key set, syncs when named: " + ", ".join(kind.named_only)
+    return (kind.type, kind.display_name, cell(kind.plugin), keys, kind.syncs, here)
 
 
 def _provider_row(provider: ProviderStatus) -> tuple[str, ...]:
