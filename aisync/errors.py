@@ -61,6 +61,14 @@ class RequestTimeout(ProviderError):
         super().__init__(f"Request timeout after {seconds:g} seconds")
 
 
+class DeadlineExceeded(ProviderError):
+    """The provider's whole fetch outlasted its deadline (a trickling server, a plugin that
+    never returns): `RequestTimeout` bounds each read, this bounds them all."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"Timed out after {seconds:g} s")
+
+
 class ConnectionFailed(ProviderError):
     def __init__(self, host: str) -> None:
         super().__init__(f"Cannot connect to {host}")
@@ -74,3 +82,8 @@ class SuspectListing(ProviderError):
 
 class BadResponse(ProviderError):
     """The provider answered, but not with what its API documents."""
+
+
+class Terminated(BaseException):
+    """SIGTERM (cron, systemd, Kubernetes) stops a run as Ctrl-C does: a BaseException, so
+    no `except Exception` swallows it, and the run is recorded as aborted (exit 143)."""
