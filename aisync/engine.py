@@ -8,7 +8,6 @@ fails (or a crash) never leaves half a listing and never touches another provide
 from __future__ import annotations
 
 import dataclasses
-import gc
 import logging
 import threading
 import time
@@ -618,7 +617,9 @@ class _Fetched:
 def _forget_frames(exc: BaseException) -> None:
     """Clear the locals of the frames an interrupt unwound. A read it cut short keeps its
     cursor there, and on SQLite that cursor's read lock would keep the run from recording
-    its abort (its own write waits for the lock the whole busy timeout, then fails)."""
+    its abort (its own write waits for the lock the whole busy timeout, then fails).
+    Clearing is enough for the cursor to go; a full garbage collection of a big listing
+    would cost seconds."""
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
@@ -626,7 +627,6 @@ def _forget_frames(exc: BaseException) -> None:
         if current.__traceback__ is not None:
             traceback.clear_frames(current.__traceback__)
         current = current.__context__
-    gc.collect()
 
 
 def _diff(stored: Mapping[str, StoredModel], records: list[ModelRecord]) -> Diff:
