@@ -278,7 +278,8 @@ class _Run:
                 result = self._complete(provider, started[provider.name], last)
                 results[provider.name] = self._report(result)
             for future, provider in list(pending.items()):
-                if started[provider.name].overdue(self.settings.deadline):
+                # One that ended while others were written is written on the next turn.
+                if not future.done() and started[provider.name].overdue(self.settings.deadline):
                     del pending[future]
                     result = self._time_out(provider, started[provider.name], last)
                     results[provider.name] = self._report(result)

@@ -59,9 +59,10 @@ def open_existing(url: str) -> Engine | None:
 def guarded(what: str, also: tuple[type[Exception], ...] = ()) -> Iterator[None]:
     """SQLAlchemy's errors (and `also`) as one line: `what: the driver's reason`, without
     the statement or its parameters."""
+    caught: tuple[type[Exception], ...] = (SQLAlchemyError, *also)
     try:
         yield
-    except (SQLAlchemyError, *also) as exc:
+    except caught as exc:
         raise DatabaseError(f"{what}: {_reason(exc)}") from exc
 
 
@@ -160,7 +161,8 @@ class Ledger:
         outcome = _outcome(result, started_at=now - timedelta(milliseconds=result.duration_ms))
         assert self._engine is not None
         # The bulk writes (PostgreSQL's COPY) use the driver directly: its errors too.
-        driver_errors = (self._engine.dialect.loaded_dbapi.Error, *_DRIVER_VALUE_ERRORS)
+        dbapi_error: type[Exception] = self._engine.dialect.loaded_dbapi.Error
+        driver_errors = (dbapi_error, *_DRIVER_VALUE_ERRORS)
         with guarded("Database error", driver_errors), self._engine.begin() as connection:
             repository.write_listing(
                 connection, provider=result.provider, run_id=self.run_id, now=now, diff=diff
