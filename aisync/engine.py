@@ -11,25 +11,40 @@ import dataclasses
 import logging
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import Future
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import httpx
 
+from aisync.deadline import DeadlineTransport, running_until
 from aisync.diff import Diff, StoredModel, compute_diff
 from aisync.discovery import Discovery, discover, select
 from aisync.enrich import Enrichment
-from aisync.errors import AisyncError, ProviderError, SuspectListing, UsageError
+from aisync.errors import (
+    AisyncError,
+    DeadlineExceeded,
+    ProviderError,
+    SuspectListing,
+    Terminated,
+    UsageError,
+)
 from aisync.fetch import fetch_models, without_key
 from aisync.http import build_client
 from aisync.normalize import normalize
 from aisync.plugins import Plugins, call_each, get_plugin_manager
 from aisync.progress import PagesFetched, page_counter
 from aisync.records import ModelRecord, Provider
-from aisync.report import ProviderResult, SyncReport
+from aisync.report import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_TERMINATED,
+    ProviderResult,
+    SyncReport,
+)
 from aisync.settings import Settings, load_settings
 from aisync.stats import checked, merge
 
@@ -97,6 +112,7 @@ class Syncer:
         timeout: float | None = None,
         allow_removals: bool = False,
         lock_timeout: float | None = None,
+        deadline: float | None = None,
         progress: Callable[[ProviderResult | PagesFetched], None] | None = None,
     ) -> SyncReport:
         """Sync the selected providers (default: every available one) and report.
@@ -110,6 +126,8 @@ class Syncer:
             a provider's models; without it such a listing fails the provider, nothing changed.
         :param lock_timeout: seconds to wait for a provider another run is syncing before
             skipping it as `locked` (default: settings).
+        :param deadline: seconds one provider's whole fetch may take before it fails as
+            `Timed out after N s` (default: settings, else six timeouts).
         :param progress: called with each provider's result as soon as it is known, and
             with `PagesFetched` as pages arrive (from the fetch threads).
         """
@@ -118,6 +136,8 @@ class Syncer:
             settings = dataclasses.replace(settings, timeout=timeout)
         if lock_timeout is not None:
             settings = dataclasses.replace(settings, lock_timeout=lock_timeout)
+        if deadline is not None:
+            settings = dataclasses.replace(settings, provider_deadline=deadline)
         run = _Run(
             self,
             settings,
@@ -138,6 +158,10 @@ class _Run:
     inserting the run's row then cost nothing while the providers answer. Each fetch takes
     its provider's lock once the run is registered, before anything is read or written.
     Other runs take the lock first and fetch only what is not fresh.
+
+    Each provider is written as soon as its fetch ends, in the order they end; one that
+    outlasts its deadline fails while its thread is left behind, its lock and its
+    concurrency slot taken back, so that nothing it does can hold up the rest.
     """
 
     def __init__(
@@ -177,37 +201,44 @@ class _Run:
         except UsageError as exc:
             return self._finish((), discovery, message=str(exc))
         try:
-            if self.force:
-                for provider in selected:
-                    self.fetches[provider.name] = self._start_fetch(provider, locked=False)
-            try:
-                ledger = self.ledger = self._open_ledger()
-                if not self.dry_run:
-                    ledger.begin(
-                        started_at=self.started_at, forced=self.force, requested=self.requested
-                    )
-                self.ready = True
-            finally:
-                self.registered.set()
-            try:
-                results = self._sync_all(selected)
-            except Exception:
-                ledger.close_run(status="failed", exit_code=1)
-                raise
-            except BaseException:
-                ledger.close_run(status="aborted", exit_code=130)
-                raise
-            return self._finish(results, discovery)
-        except BaseException:
-            # Fetches still running keep no provider locked once they end.
+            return self._execute(selected, discovery)
+        except BaseException as exc:
             for fetch in self.fetches.values():
-                fetch.future.add_done_callback(_release_fetch_lock)
+                fetch.abandon()
+            self._close_stopped(exc)
             raise
         finally:
             if self.ledger is not None:
                 self.ledger.release()
             if self.client is not None:
                 self.client.close()
+
+    def _execute(self, selected: list[Provider], discovery: Discovery) -> SyncReport:
+        if self.force:
+            for provider in selected:
+                self.fetches[provider.name] = self._start_fetch(provider, locked=False)
+        try:
+            ledger = self.ledger = self._open_ledger()
+            if not self.dry_run:
+                ledger.begin(
+                    started_at=self.started_at, forced=self.force, requested=self.requested
+                )
+            self.ready = True
+        finally:
+            self.registered.set()
+        return self._finish(self._sync_all(selected), discovery)
+
+    def _close_stopped(self, exc: BaseException) -> None:
+        """Close the run that `exc` stopped: `failed` for an error, `aborted` for Ctrl-C
+        (exit 130) or SIGTERM (exit 143), recorded within seconds whatever was interrupted."""
+        if self.ledger is None:
+            return
+        if isinstance(exc, Exception):
+            self.ledger.close_run(status="failed", exit_code=EXIT_FAILED)
+            return
+        _forget_frames(exc)
+        code = EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
+        self.ledger.abort(exit_code=code)
 
     def _open_ledger(self) -> Ledger:
         """The catalog (imported here, not at start-up); a dry run opens only one that
@@ -237,11 +268,43 @@ class _Run:
                 started[provider.name] = self._start_fetch(provider, locked=True)
         self.ledger.record(*fresh, started_at=_now())
         results = {result.provider: self._report(result) for result in fresh}
-        for provider in selected:
-            if provider.name in started:
+        pending = {started[p.name].future: p for p in selected if p.name in started}
+        while pending:
+            done, _ = wait(
+                pending, timeout=self._until_deadline(pending), return_when=FIRST_COMPLETED
+            )
+            for future in done:
+                provider = pending.pop(future)
                 result = self._complete(provider, started[provider.name], last)
                 results[provider.name] = self._report(result)
+            for future, provider in list(pending.items()):
+                # One that ended while others were written is written on the next turn.
+                if not future.done() and started[provider.name].overdue(self.settings.deadline):
+                    del pending[future]
+                    result = self._time_out(provider, started[provider.name], last)
+                    results[provider.name] = self._report(result)
         return [results[p.name] for p in selected]
+
+    def _until_deadline(self, pending: Mapping[Future[_Fetched], Provider]) -> float:
+        """Seconds until the first of the pending fetches reaches its deadline; a fetch
+        still waiting for its lock or its turn has none yet, and cannot get an earlier one."""
+        deadline = self.settings.deadline
+        ends = [
+            began + deadline
+            for provider in pending.values()
+            if (began := self.fetches[provider.name].began) is not None
+        ]
+        return max(0.0, min(ends) - time.monotonic()) if ends else deadline
+
+    def _time_out(
+        self, provider: Provider, started: _FetchStarted, last: dict[str, datetime]
+    ) -> ProviderResult:
+        """Fail a fetch that outlasted its deadline and take back its lock and slot; its
+        thread runs on (a daemon), but nothing it returns is ever written."""
+        assert self.ledger is not None
+        started.abandon()
+        error = DeadlineExceeded(self.settings.deadline)
+        return self._failed(provider, error, started, last.get(provider.name), started.clock)
 
     def _report(self, result: ProviderResult) -> ProviderResult:
         if self.progress is not None:
@@ -263,7 +326,7 @@ class _Run:
                 settings.timeout,
                 max_retries=settings.max_retries,
                 retry_wait_cap=settings.retry_wait_cap,
-                transport=self.syncer._transport,
+                transport=DeadlineTransport(self.syncer._transport or httpx.HTTPTransport()),
             )
             if self.progress is not None:
                 self.client.event_hooks["response"].append(page_counter(self.progress))
@@ -274,33 +337,40 @@ class _Run:
         """Fetch and normalize in a daemon thread (Ctrl-C must not wait for a silent
         provider), taking the provider's lock before the fetch when `locked`, else once the
         run is registered. Normalizing as the listing arrives lets a plugin that yields
-        page by page hand over each page's parsed JSON as soon as it is compacted."""
+        page by page hand over each page's parsed JSON as soon as it is compacted. The
+        deadline runs from the moment the fetch has its concurrency slot."""
         client = self._http()
-        future: Future[_Fetched] = Future()
+        started = _FetchStarted(self.gate, time.monotonic(), _now())
+        fetched = started.fetched
+        deadline = self.settings.deadline
 
         def work() -> None:
-            future.set_running_or_notify_cancel()
-            fetched = _Fetched()
+            started.future.set_running_or_notify_cancel()
             try:
                 if locked:
-                    fetched.lock, fetched.skip = self._claim(provider)
-                if fetched.skip is None:
-                    with self.gate:
-                        listing = fetch_models(self.syncer.plugins, provider, client, self.settings)
-                        records, fetched.warnings = normalize(listing)
-                        fetched.records = without_key(records, provider.api_key)
+                    started.keep(*self._claim(provider))
+                began = started.enter_gate() if fetched.skip is None else None
+                if began is not None:
+                    try:
+                        with running_until(began + deadline, deadline):
+                            listing = fetch_models(
+                                self.syncer.plugins, provider, client, self.settings
+                            )
+                            records, fetched.warnings = normalize(listing)
+                            fetched.records = without_key(records, provider.api_key)
+                    finally:
+                        started.leave_gate()
                 if not locked:
                     waiting = time.monotonic()
                     self.registered.wait()
                     fetched.waited = time.monotonic() - waiting
-                    if self.ready:
-                        fetched.lock, fetched.skip = self._claim(provider)
+                    if self.ready and not started.abandoned:
+                        started.keep(*self._claim(provider))
             except BaseException as exc:
                 fetched.error = exc
-            future.set_result(fetched)
+            started.future.set_result(fetched)
 
         thread = threading.Thread(target=work, name=f"aisync-fetch-{provider.name}", daemon=True)
-        started = _FetchStarted(future, time.monotonic(), _now())
         thread.start()
         return started
 
@@ -343,18 +413,29 @@ class _Run:
             records, fetched.records = fetched.records, []
             return self._apply(provider, records, fetched.warnings, clock, previous)
         except AisyncError as exc:
-            result = ProviderResult(
-                provider.name,
-                "failed",
-                reason=getattr(exc, "reason", "error"),
-                error=_redact(str(exc), provider),
-                last_synced_at=previous,
-                duration_ms=_elapsed_ms(clock),
-            )
-            self.ledger.record(result, started_at=started.at)
-            return result
+            return self._failed(provider, exc, started, previous, clock)
         finally:
             fetched.release()
+
+    def _failed(
+        self,
+        provider: Provider,
+        exc: AisyncError,
+        started: _FetchStarted,
+        previous: datetime | None,
+        clock: float,
+    ) -> ProviderResult:
+        assert self.ledger is not None
+        result = ProviderResult(
+            provider.name,
+            "failed",
+            reason=getattr(exc, "reason", "error"),
+            error=_redact(str(exc), provider),
+            last_synced_at=previous,
+            duration_ms=_elapsed_ms(clock),
+        )
+        self.ledger.record(result, started_at=started.at)
+        return result
 
     def _apply(
         self,
@@ -450,12 +531,62 @@ class _Run:
                 log.debug("sync_finished hook of %s failed", answer.plugin, exc_info=answer.error)
 
 
-@dataclass(frozen=True)
 class _FetchStarted:
-    future: Future[_Fetched]
-    #: When the fetch began, for its duration (monotonic) and its row (wall clock).
-    clock: float
-    at: datetime
+    """A fetch thread's state, shared with the run so that the run can take back the lock
+    and the concurrency slot of a fetch it stops waiting for."""
+
+    def __init__(self, gate: threading.BoundedSemaphore, clock: float, at: datetime) -> None:
+        self.future: Future[_Fetched] = Future()
+        #: When the fetch began, for its duration (monotonic) and its row (wall clock).
+        self.clock = clock
+        self.at = at
+        #: When the fetch got its concurrency slot: its deadline runs from there.
+        self.began: float | None = None
+        self.fetched = _Fetched()
+        self.abandoned = False
+        self._gate = gate
+        self._in_gate = False
+        self._guard = threading.Lock()
+
+    def overdue(self, deadline: float) -> bool:
+        began = self.began
+        return began is not None and time.monotonic() >= began + deadline
+
+    def enter_gate(self) -> float | None:
+        """Wait for a concurrency slot and say when it came; None (and no slot) once the
+        run gave up on this fetch."""
+        self._gate.acquire()
+        with self._guard:
+            if self.abandoned:
+                self._gate.release()
+                return None
+            self._in_gate = True
+            self.began = time.monotonic()
+            return self.began
+
+    def leave_gate(self) -> None:
+        """Give the slot back, once: the thread and the run that abandons it both try."""
+        with self._guard:
+            if self._in_gate:
+                self._in_gate = False
+                self._gate.release()
+
+    def keep(self, lock: Lock | None, skip: tuple[str, datetime | None] | None) -> None:
+        """Hold the lock the thread took, unless the run gave up on it meanwhile."""
+        with self._guard:
+            if not self.abandoned:
+                self.fetched.lock, self.fetched.skip = lock, skip
+                return
+        if lock is not None:
+            lock.release()
+
+    def abandon(self) -> None:
+        """The run no longer waits for this fetch: free its slot and its lock now, and
+        any lock it takes later as soon as it takes it."""
+        with self._guard:
+            self.abandoned = True
+        self.leave_gate()
+        self.fetched.release()
 
 
 @dataclass
@@ -479,8 +610,19 @@ class _Fetched:
             lock.release()
 
 
-def _release_fetch_lock(future: Future[_Fetched]) -> None:
-    future.result().release()
+def _forget_frames(exc: BaseException) -> None:
+    """Clear the locals of the frames an interrupt unwound. A read it cut short keeps its
+    cursor there, and on SQLite that cursor's read lock would keep the run from recording
+    its abort (its own write waits for the lock the whole busy timeout, then fails).
+    Clearing is enough for the cursor to go; a full garbage collection of a big listing
+    would cost seconds."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if current.__traceback__ is not None:
+            traceback.clear_frames(current.__traceback__)
+        current = current.__context__
 
 
 def _diff(stored: Mapping[str, StoredModel], records: list[ModelRecord]) -> Diff:

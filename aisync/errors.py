@@ -69,6 +69,14 @@ class RequestTimeout(ProviderError):
         super().__init__(f"Request timeout after {seconds:g} {_plural(seconds, 'second')}")
 
 
+class DeadlineExceeded(ProviderError):
+    """The provider's whole fetch outlasted its deadline (a trickling server, a plugin that
+    never returns): `RequestTimeout` bounds each read, this bounds them all."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"Timed out after {seconds:g} s")
+
+
 class ConnectionFailed(ProviderError):
     def __init__(self, host: str) -> None:
         super().__init__(f"Cannot connect to {host}")
@@ -101,3 +109,8 @@ def wait_text(seconds: float) -> str:
 
 def _plural(count: float, unit: str) -> str:
     return unit if count == 1 else unit + "s"
+
+
+class Terminated(BaseException):
+    """SIGTERM (cron, systemd, Kubernetes) stops a run as Ctrl-C does: a BaseException, so
+    no `except Exception` swallows it, and the run is recorded as aborted (exit 143)."""

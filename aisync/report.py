@@ -17,6 +17,8 @@ EXIT_PARTIAL = 2
 EXIT_WOULD_CHANGE = 3
 EXIT_USAGE = 64
 EXIT_INTERRUPTED = 130
+#: SIGTERM: 128 + 15, as a shell reports a process the signal ended.
+EXIT_TERMINATED = 143
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,8 @@ DEFAULT_CACHE_TTL = 12 * 3600.0
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_CONCURRENCY = 16
 DEFAULT_LOCK_TIMEOUT = 5.0
+#: Without a `provider_deadline`, a provider's whole fetch gets this many timeouts.
+DEADLINE_TIMEOUTS = 6
 _TOP_LEVEL_KEYS = {
     "database_url",
     "env",
@@ -32,6 +34,7 @@ _TOP_LEVEL_KEYS = {
     "concurrency",
     "retries",
     "lock_timeout",
+    "provider_deadline",
     "retry_wait_cap",
     "providers",
     "enrich",
@@ -96,6 +99,8 @@ class Settings:
     retry_wait_cap: float = DEFAULT_RETRY_WAIT_CAP
     #: How long a run waits for a provider another run is syncing before skipping it.
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+    #: The most one provider's whole fetch may take (None: `DEADLINE_TIMEOUTS` timeouts).
+    provider_deadline: float | None = None
     config_path: Path | None = None
     #: Kept out of the repr: a table may hold an `api_key` or a URL with a password.
     provider_tables: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False)
@@ -109,6 +114,14 @@ class Settings:
 
     def __repr__(self) -> str:
         return redacted_repr(self, urls=("database_url",))
+
+    @property
+    def deadline(self) -> float:
+        """Seconds one provider's fetch may take in all: `timeout` bounds each read, so a
+        server trickling a byte a second, or a plugin that never returns, needs this."""
+        if self.provider_deadline is not None:
+            return self.provider_deadline
+        return DEADLINE_TIMEOUTS * self.timeout
 
     @property
     def production(self) -> bool:
@@ -287,7 +300,8 @@ def load_settings(
     """Build the settings of one run.
 
     :param overrides: values that beat every other source (`database_url`, `timeout`,
-        `cache_ttl`, `env`, `concurrency`, `lock_timeout`, `enrich`); None values are ignored.
+        `cache_ttl`, `env`, `concurrency`, `lock_timeout`, `provider_deadline`,
+        `enrich`); None values are ignored.
     :param environ: the environment to read; defaults to a snapshot of `os.environ`.
     :param config_path: the TOML file to read; defaults to `AISYNC_CONFIG`, then
         `aisync.toml` in the user config directory if it exists.
@@ -316,6 +330,7 @@ def load_settings(
         lock_timeout=parse_duration(
             values.get("lock_timeout", DEFAULT_LOCK_TIMEOUT), "lock timeout"
         ),
+        provider_deadline=_deadline(values.get("provider_deadline")),
         retry_wait_cap=parse_duration(
             values.get("retry_wait_cap", DEFAULT_RETRY_WAIT_CAP), "retry wait cap"
         ),
@@ -337,6 +352,16 @@ def _positive(value: object, what: str) -> float:
     if not (math.isfinite(number) and number > 0):
         raise ConfigError(f"Invalid {what}: {value!r} (expected a positive number)")
     return number
+
+
+def _deadline(value: object) -> float | None:
+    """A duration above zero (`90`, `3m`), or None to derive it from the timeout."""
+    if value is None:
+        return None
+    seconds = parse_duration(value, "provider deadline")
+    if seconds <= 0:
+        raise ConfigError(f"Invalid provider deadline: {value!r} (expected a positive duration)")
+    return seconds
 
 
 def _count(value: object, what: str, minimum: int = 0) -> int:

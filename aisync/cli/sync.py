@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
 
 import click
 
 from aisync.cli.options import common_options, settings_from
 from aisync.cli.render import Output, render_sync
-from aisync.errors import AisyncError
+from aisync.errors import AisyncError, Terminated
+from aisync.report import EXIT_TERMINATED
 
 
 @click.command("sync-models")
@@ -43,6 +48,12 @@ from aisync.errors import AisyncError
     help="API timeout in seconds (default: 30).",
 )
 @click.option(
+    "--deadline",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="SECONDS",
+    help="Fail a provider whose whole fetch takes longer (default: 6 x --timeout).",
+)
+@click.option(
     "--concurrency",
     type=click.IntRange(min=1),
     metavar="N",
@@ -69,6 +80,7 @@ def sync_models(
     allow_removals: bool,
     no_enrich: bool,
     timeout: float | None,
+    deadline: float | None,
     concurrency: int | None,
     lock_timeout: float | None,
     verbose: int,
@@ -80,9 +92,67 @@ def sync_models(
     """Sync the model lists of every configured provider into the catalog.
 
     Exit codes: 0 all synced or fresh, 1 nothing could be synced, 2 some providers failed,
-    3 (with --dry-run) a sync would change the catalog, 64 bad usage.
+    3 (with --dry-run) a sync would change the catalog, 64 bad usage, 130 Ctrl-C,
+    143 SIGTERM.
     """
     output = Output(quiet=quiet or as_json, verbose=verbose)
+    try:
+        with _sigterm_stops_the_run():
+            return _sync(
+                output,
+                providers=providers,
+                force=force,
+                dry_run=dry_run,
+                allow_removals=allow_removals,
+                no_enrich=no_enrich,
+                timeout=timeout,
+                deadline=deadline,
+                concurrency=concurrency,
+                lock_timeout=lock_timeout,
+                verbose=verbose,
+                as_json=as_json,
+                database_url=database_url,
+                config_path=config_path,
+            )
+    except Terminated:
+        output.error("Terminated")
+        return EXIT_TERMINATED
+
+
+@contextmanager
+def _sigterm_stops_the_run() -> Iterator[None]:
+    """SIGTERM (cron, systemd, Kubernetes) raises `Terminated` in the main thread as Ctrl-C
+    raises KeyboardInterrupt, so the run is recorded as aborted; a second SIGTERM while it
+    is being recorded is ignored rather than cut that short."""
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _sync(
+    output: Output,
+    *,
+    providers: tuple[str, ...],
+    force: bool,
+    dry_run: bool,
+    allow_removals: bool,
+    no_enrich: bool,
+    timeout: float | None,
+    deadline: float | None,
+    concurrency: int | None,
+    lock_timeout: float | None,
+    verbose: int,
+    as_json: bool,
+    database_url: str | None,
+    config_path: str | None,
+) -> int:
     if verbose >= 2:
         logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
         # httpcore's wire trace prints raw response headers, where a server may echo a key.
@@ -94,6 +164,7 @@ def sync_models(
             config_path,
             database_url=database_url,
             timeout=timeout,
+            provider_deadline=deadline,
             concurrency=concurrency,
             enrich="none" if no_enrich else None,
         )
@@ -107,6 +178,7 @@ def sync_models(
                     timeout=timeout,
                     allow_removals=allow_removals,
                     lock_timeout=lock_timeout,
+                    deadline=deadline,
                     progress=progress,
                 )
         finally:

@@ -8,11 +8,12 @@ driver's own reason.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from aisync import __version__
@@ -27,6 +28,11 @@ from aisync.report import ProviderResult
 
 #: A run still `running` after this long is stale even if its lock looks held.
 STALE_RUN_AGE = timedelta(days=1)
+#: The longest an interrupted run waits for the database to record its abort.
+ABORT_WAIT_SECONDS = 2
+#: What a driver raises for a value it cannot send (pysqlite: an integer beyond 64 bits),
+#: besides its DB-API errors.
+_DRIVER_VALUE_ERRORS: tuple[type[Exception], ...] = (OverflowError,)
 
 
 def open_catalog(url: str) -> Engine:
@@ -50,12 +56,24 @@ def open_existing(url: str) -> Engine | None:
 
 
 @contextmanager
-def guarded(what: str) -> Iterator[None]:
-    """SQLAlchemy's errors as one line: `what: the driver's reason`."""
+def guarded(what: str, also: tuple[type[Exception], ...] = ()) -> Iterator[None]:
+    """SQLAlchemy's errors (and `also`) as one line: `what: the driver's reason`, without
+    the statement or its parameters."""
+    caught: tuple[type[Exception], ...] = (SQLAlchemyError, *also)
     try:
         yield
-    except SQLAlchemyError as exc:
-        raise DatabaseError(f"{what}: {describe(exc)}") from exc
+    except caught as exc:
+        raise DatabaseError(f"{what}: {_reason(exc)}") from exc
+
+
+def _reason(exc: BaseException) -> str:
+    """The driver's reason; PostgreSQL's primary message alone, since the whole text of a
+    failed COPY quotes the row it refused."""
+    original = getattr(exc, "orig", None) or exc
+    primary = getattr(getattr(original, "diag", None), "message_primary", None)
+    if isinstance(primary, str) and primary:
+        return " ".join(primary.split())[:300]
+    return describe(exc) if isinstance(exc, SQLAlchemyError) else " ".join(str(exc).split())[:300]
 
 
 class Ledger:
@@ -67,6 +85,7 @@ class Ledger:
         self._writes = engine is not None and not dry_run
         self._locks: Locks | None = None
         self._run_lock: Lock | None = None
+        self._closed = False
         self.run_id: int | None = None
 
     def begin(self, *, started_at: datetime, forced: bool, requested: Sequence[str] | None) -> int:
@@ -131,13 +150,20 @@ class Ledger:
             return repository.stored_listing(connection, provider)
 
     def write(self, diff: Diff, result: ProviderResult) -> None:
-        """The provider's new versions, events, statistics and outcome, in one transaction."""
+        """The provider's new versions, events, statistics and outcome, in one transaction.
+
+        A value the database refuses (out of range, a constraint, a trigger) rolls the
+        transaction back and fails this provider alone, as one `Database error` line.
+        """
         if not self._writes or self.run_id is None:
             return
         now = _now()
         outcome = _outcome(result, started_at=now - timedelta(milliseconds=result.duration_ms))
         assert self._engine is not None
-        with guarded("Cannot write the catalog"), self._engine.begin() as connection:
+        # The bulk writes (PostgreSQL's COPY) use the driver directly: its errors too.
+        dbapi_error: type[Exception] = self._engine.dialect.loaded_dbapi.Error
+        driver_errors = (dbapi_error, *_DRIVER_VALUE_ERRORS)
+        with guarded("Database error", driver_errors), self._engine.begin() as connection:
             repository.write_listing(
                 connection, provider=result.provider, run_id=self.run_id, now=now, diff=diff
             )
@@ -156,13 +182,43 @@ class Ledger:
                 repository.record_provider_sync(connection, self.run_id, outcome)
 
     def close_run(self, *, status: str, exit_code: int) -> None:
-        if not self._writes or self.run_id is None:
+        if not self._writes or self.run_id is None or self._closed:
             return
         assert self._engine is not None
         with guarded("Database error"), self._engine.begin() as connection:
             repository.finish_run(
                 connection, self.run_id, status=status, exit_code=exit_code, finished_at=_now()
             )
+        self._closed = True
+
+    def abort(self, *, exit_code: int) -> None:
+        """Record an interrupted run as `aborted`, waiting at most `ABORT_WAIT_SECONDS` for
+        the database: Ctrl-C must end the process within seconds. If the database cannot
+        take it that fast, the row stays `running` and the next run marks it aborted (this
+        run's lock is gone by then)."""
+        if not self._writes or self.run_id is None or self._closed:
+            return
+        assert self._engine is not None
+        try:
+            with self._engine.connect() as connection:
+                try:
+                    with connection.begin():
+                        _bound_waits(connection, ABORT_WAIT_SECONDS)
+                        repository.finish_run(
+                            connection,
+                            self.run_id,
+                            status="aborted",
+                            exit_code=exit_code,
+                            finished_at=_now(),
+                        )
+                finally:
+                    # Its shortened waits must not outlive this call in the pool.
+                    connection.invalidate()
+        except SQLAlchemyError as exc:
+            logging.getLogger("aisync").warning(
+                "The interrupted run stays 'running' until the next run: %s", describe(exc)
+            )
+        self._closed = True
 
     def release(self) -> None:
         """Give back the run's own lock and close the lock connections."""
@@ -171,6 +227,18 @@ class Ledger:
             self._run_lock = None
         if self._locks is not None:
             self._locks.dispose()
+
+
+def _bound_waits(connection: Connection, seconds: int) -> None:
+    """Make this transaction give up on a lock after `seconds` rather than the default."""
+    dialect = connection.dialect.name
+    if dialect == "sqlite":
+        connection.exec_driver_sql(f"PRAGMA busy_timeout={seconds * 1000}")
+    elif dialect == "postgresql":
+        connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{seconds}s'")
+        connection.exec_driver_sql(f"SET LOCAL statement_timeout = '{seconds}s'")
+    elif dialect in ("mysql", "mariadb"):
+        connection.exec_driver_sql(f"SET SESSION innodb_lock_wait_timeout = {seconds}")
 
 
 def _outcome(result: ProviderResult, *, started_at: datetime) -> repository.ProviderOutcome:
