@@ -9,10 +9,19 @@ from __future__ import annotations
 
 import functools
 import math
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from aisync.bounds import (
+    BOUNDED_FIELDS,
+    field_problem,
+    model_id_problem,
+    raw_may_need_fixing,
+    storable_json,
+)
 from aisync.canonical import EMPTY, RawJSON
 from aisync.errors import BadResponse, ProviderError
 from aisync.fields import token_count
@@ -23,35 +32,82 @@ _DATE_FIELDS = frozenset({"release_date", "deprecation_date"})
 
 
 def normalize(records: Iterable[Any]) -> tuple[list[ModelRecord], list[str]]:
-    """Return the clean records (first occurrence of each id wins) and the warnings."""
+    """Return the clean records (first occurrence of each id wins) and the warnings.
+
+    An entry without a usable model id (`aisync.bounds.model_id_problem`) is skipped and
+    counted in one warning; a listing of entries none of which could be read is no
+    listing but a malformed answer, and fails the provider (BadResponse).
+    """
     clean: dict[str, ModelRecord] = {}
-    warnings: list[str] = []
-    duplicates = 0
+    found = _Found()
     for record in records:
         if not isinstance(record, ModelRecord):
             raise BadResponse(f"Plugin returned {type(record).__name__}, not a ModelRecord")
-        fixed = _clean(record, warnings)
+        found.entries += 1
+        fixed = _clean(record, found)
         if fixed is None:
             continue
         if fixed.model_id in clean:
-            duplicates += 1
+            found.duplicates += 1
             continue
         clean[fixed.model_id] = fixed
-    if duplicates:
-        warnings.append(f"{duplicates} duplicate model id(s) in the listing; kept the first")
-    return list(clean.values()), warnings
+    if found.skipped and not clean:
+        raise BadResponse(
+            f"Malformed listing: none of its {found.entries} entries could be read "
+            f"({_counts(found.skipped)})"
+        )
+    return list(clean.values()), found.summary()
 
 
-def _clean(record: ModelRecord, warnings: list[str]) -> ModelRecord | None:
-    """The record with every field made safe; the record itself when it already was.
+@dataclass
+class _Found:
+    """What normalizing a listing met, told in one warning per kind, however many times
+    it was met: a hostile listing of 100,000 bad entries gives a few lines, not 100,000."""
+
+    entries: int = 0
+    duplicates: int = 0
+    warnings: list[str] = field(default_factory=list)
+    #: Why entries were skipped -> how many.
+    skipped: Counter[str] = field(default_factory=Counter)
+    #: Field -> how many of its values were dropped: the catalog cannot store them.
+    dropped: Counter[str] = field(default_factory=Counter)
+    #: What was replaced in raw payloads -> in how many.
+    raw_fixes: Counter[str] = field(default_factory=Counter)
+
+    def summary(self) -> list[str]:
+        warnings = list(self.warnings)
+        if self.skipped:
+            skipped = sum(self.skipped.values())
+            warnings.append(f"{skipped} of {self.entries} entries skipped: {_counts(self.skipped)}")
+        if self.dropped:
+            warnings.append(
+                f"values the catalog cannot store were dropped: {_counts(self.dropped)}"
+            )
+        for fix, count in sorted(self.raw_fixes.items()):
+            warnings.append(f"raw payload of {count} model(s) stored with {fix}")
+        if self.duplicates:
+            warnings.append(
+                f"{self.duplicates} duplicate model id(s) in the listing; kept the first"
+            )
+        return warnings
+
+
+def _counts(counter: Counter[str]) -> str:
+    return ", ".join(f"{name} ({count})" for name, count in sorted(counter.items()))
+
+
+def _clean(record: ModelRecord, found: _Found) -> ModelRecord | None:
+    """The record with every field made safe; the record itself when it already was; None
+    for a record without a usable id.
 
     Reusing a clean record (the usual case) keeps a 100,000-model listing from being copied,
     and only the fields that hold a value are looked at.
     """
     fields = record.__dict__
-    model_id = record.model_id.strip() if isinstance(record.model_id, str) else ""
-    if not model_id:
-        warnings.append("a model without an id was ignored")
+    model_id = record.model_id.strip() if isinstance(record.model_id, str) else None
+    problem = model_id_problem(model_id)
+    if problem is not None or model_id is None:
+        found.skipped[problem or "no model id"] += 1
         return None
     changes: dict[str, Any] = {}
     if model_id != record.model_id:
@@ -61,14 +117,16 @@ def _clean(record: ModelRecord, warnings: list[str]) -> ModelRecord | None:
     if clean_capabilities != capabilities or type(capabilities) is not tuple:
         unknown = sorted(str(c) for c in _words(capabilities) if not _known(c))
         if unknown:
-            warnings.append(f"{model_id}: unknown capabilities ignored: {', '.join(unknown)}")
+            found.warnings.append(f"{model_id}: unknown capabilities ignored: {', '.join(unknown)}")
         changes["capabilities"] = clean_capabilities
     for name, cleaner in _SCALAR_CLEANERS:
         value = fields[name]
         if value is not None and (clean := cleaner(value)) is not value:
+            if clean is None and _TYPED[name](value) is not None:
+                found.dropped[name] += 1
             changes[name] = clean
     if type(record.raw) is not RawJSON:
-        changes["raw"] = _raw(record.raw, model_id)
+        changes["raw"] = _raw(record.raw, model_id, found)
     if record.field_sources or record.disagreements:
         changes.update(field_sources={}, disagreements={})
     return updated(record, changes) if changes else record
@@ -89,16 +147,22 @@ def _words(value: object) -> Iterable[Any]:
     return value
 
 
-def _raw(value: object, model_id: str) -> RawJSON:
+def _raw(value: object, model_id: str, found: _Found) -> RawJSON:
     """The payload as canonical text (`aisync.canonical`); anything but a JSON object is
-    no payload. One that JSON cannot hold (a set, a loop) fails the provider: storing it
-    would lose what the provider said."""
+    no payload. What the catalog's JSON cannot hold (`aisync.bounds.storable_json`) is
+    replaced and counted; a payload JSON cannot hold at all (a set, a loop) fails the
+    provider: storing it would lose what the provider said."""
     if isinstance(value, RawJSON):
         return value
     if not isinstance(value, dict):
         return EMPTY
     try:
-        return RawJSON.of(value)
+        raw = RawJSON.of(value)
+        if not raw_may_need_fixing(raw.text):
+            return raw
+        storable, fixes = storable_json(value)
+        found.raw_fixes.update(fixes)
+        return RawJSON.of(storable) if fixes else raw
     except (TypeError, ValueError, RecursionError) as exc:
         raise ProviderError(
             f"Plugin returned a raw payload that is not JSON for {model_id}: {exc}"
@@ -170,8 +234,8 @@ def _object(value: object) -> dict[str, Any] | None:
     return dict(value) if isinstance(value, Mapping) and value else None
 
 
-#: The cleaner of every normalized field a plugin, a source or an override can set.
-CLEANERS: dict[str, Callable[[Any], Any]] = {
+#: Each field's value of the right type, before the catalog's bounds are applied.
+_TYPED: dict[str, Callable[[Any], Any]] = {
     "display_name": _name,
     "context_window": token_count,
     "max_input_tokens": token_count,
@@ -187,6 +251,25 @@ CLEANERS: dict[str, Callable[[Any], Any]] = {
     "knowledge_cutoff": _text,
     "open_weights": _flag,
     "pricing": _object,
+}
+
+
+def _bounded(name: str, typed: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """`typed`, then None for a value the catalog cannot store (`aisync.bounds`)."""
+
+    def clean(value: Any) -> Any:
+        cleaned = typed(value)
+        return None if cleaned is not None and field_problem(name, cleaned) else cleaned
+
+    return clean
+
+
+#: The cleaner of every normalized field a plugin, a source or an override can set: a value
+#: of the field's type within the catalog's bounds, or None. Fields no bound concerns
+#: (capabilities, prices, dates, flags) keep their typed cleaner.
+CLEANERS: dict[str, Callable[[Any], Any]] = {
+    name: _bounded(name, typed) if name in BOUNDED_FIELDS else typed
+    for name, typed in _TYPED.items()
 }
 
 #: The cleaners of every field but `capabilities`: each turns None into None, so a field
