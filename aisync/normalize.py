@@ -178,6 +178,14 @@ def clean_field(name: str, value: object) -> Any:
     return CLEANERS[name](value)
 
 
+def unstorable(name: str, value: object) -> str | None:
+    """Why the catalog cannot store `value` in the field `name` although it has the
+    field's type (`aisync.bounds`), or None: what `CLEANERS` turns into None for that
+    reason, told to a user whose override is refused."""
+    typed = _TYPED[name](value)
+    return None if typed is None else field_problem(name, typed)
+
+
 def is_empty(value: object) -> bool:
     """True for a field with nothing in it: None, or no capabilities."""
     return value is None or value == ()
