@@ -39,11 +39,8 @@ _NOT_IN_ID = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 #: JSON's scalars; a float is one too once it is finite.
 _SCALARS = (str, int, float, bool, type(None))
 
-#: The normalized fields whose columns bound their values: INTEGER, bounded text, JSON.
+#: The normalized fields stored in INTEGER columns.
 INTEGER_FIELDS = frozenset({"context_window", "max_input_tokens", "max_output_tokens"})
-BOUNDED_FIELDS = frozenset(
-    {*INTEGER_FIELDS, "display_name", "successor", "knowledge_cutoff", "pricing"}
-)
 
 
 def model_id_problem(value: object) -> str | None:
@@ -77,6 +74,11 @@ def text_problem(value: str, column: str) -> str | None:
     if limit is not None and len(value) > limit:
         return f"longer than {limit} characters"
     return None
+
+
+def text_fits(value: str, limit: int) -> bool:
+    """`text_problem` for the normalize step, which asks for every name of every model."""
+    return len(value) <= limit and not _UNSTORABLE.search(value)
 
 
 def free_text_problem(value: str) -> str | None:

@@ -16,11 +16,14 @@ from datetime import date
 from typing import Any
 
 from aisync.bounds import (
-    BOUNDED_FIELDS,
+    INTEGER_MAX,
+    TEXT_LENGTHS,
     field_problem,
+    json_problem,
     model_id_problem,
     raw_may_need_fixing,
     storable_json,
+    text_fits,
 )
 from aisync.canonical import EMPTY, RawJSON
 from aisync.errors import BadResponse, ProviderError
@@ -262,22 +265,39 @@ _TYPED: dict[str, Callable[[Any], Any]] = {
 }
 
 
-def _bounded(name: str, typed: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """`typed`, then None for a value the catalog cannot store (`aisync.bounds`)."""
+def _tokens(value: object) -> int | None:
+    count = token_count(value)
+    return count if count is None or count <= INTEGER_MAX else None
 
-    def clean(value: Any) -> Any:
-        cleaned = typed(value)
-        return None if cleaned is not None and field_problem(name, cleaned) else cleaned
+
+def _bounded_text(column: str, typed: Callable[[Any], str | None]) -> Callable[[Any], Any]:
+    """`typed`, then None for text the column cannot hold (`aisync.bounds.text_fits`)."""
+    limit = TEXT_LENGTHS[column]
+
+    def clean(value: Any) -> str | None:
+        text = typed(value)
+        return text if text is None or text_fits(text, limit) else None
 
     return clean
 
 
+def _pricing(value: object) -> dict[str, Any] | None:
+    tiers = _object(value)
+    return tiers if tiers is None or json_problem(tiers) is None else None
+
+
 #: The cleaner of every normalized field a plugin, a source or an override can set: a value
-#: of the field's type within the catalog's bounds, or None. Fields no bound concerns
-#: (capabilities, prices, dates, flags) keep their typed cleaner.
+#: of the field's type within the catalog's bounds (`aisync.bounds`), or None. The bounded
+#: ones are written out rather than wrapped: they run for most fields of every model.
 CLEANERS: dict[str, Callable[[Any], Any]] = {
-    name: _bounded(name, typed) if name in BOUNDED_FIELDS else typed
-    for name, typed in _TYPED.items()
+    **_TYPED,
+    "display_name": _bounded_text("display_name", _name),
+    "context_window": _tokens,
+    "max_input_tokens": _tokens,
+    "max_output_tokens": _tokens,
+    "successor": _bounded_text("successor", _text),
+    "knowledge_cutoff": _bounded_text("knowledge_cutoff", _text),
+    "pricing": _pricing,
 }
 
 #: The cleaners of every field but `capabilities`: each turns None into None, so a field
