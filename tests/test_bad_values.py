@@ -238,3 +238,22 @@ def test_an_empty_listing_is_still_an_empty_listing(
     )
     assert result.exit_code == 0, result.output
     assert "✓ Found 0 models" in result.stdout
+
+
+def test_models_piped_stays_one_line_per_model(sqlite_url: str, fake_server: FakeServer) -> None:
+    """Ids that would break a line (a newline, a carriage return, U+2028) never reach the
+    catalog, so the plain listing a script reads stays one model per line."""
+    entries = [GOOD, {"id": "two\nlines"}, {"id": "carriage\rreturn"}, {"id": "para\u2028sep"}]
+    fake_server.route("/groq/models", Reply(200, raw=_dumps({"data": entries})))
+    env = environment(sqlite_url, fake_server, "groq")
+    assert run(["sync-models", "--provider", "groq", "--provider", "mock"], env).exit_code == 0
+
+    listed = run(["models"], env).stdout.splitlines()
+
+    assert len(listed) == 1 + 4  # the header, mock's 3 models and good-model
+    assert [line.split()[1] for line in listed[1:]] == [
+        "good-model",
+        "mock-advanced",
+        "mock-basic",
+        "mock-model",
+    ]
