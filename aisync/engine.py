@@ -32,7 +32,7 @@ from aisync.errors import (
     Terminated,
     UsageError,
 )
-from aisync.fetch import fetch_models, without_key
+from aisync.fetch import fetch_models, redacted, without_key
 from aisync.http import build_client
 from aisync.normalize import normalize
 from aisync.plugins import Plugins, call_each, get_plugin_manager
@@ -633,10 +633,9 @@ def _diff(stored: Mapping[str, StoredModel], records: list[ModelRecord]) -> Diff
 
 
 def _redact(text: str, provider: Provider) -> str:
-    """Keys never reach output, logs or the database, even when a provider echoes them."""
-    if provider.api_key and len(provider.api_key) >= 4:
-        return text.replace(provider.api_key, "***")
-    return text
+    """Keys never reach output, logs or the database, even when a provider echoes them;
+    a key too short to be a secret is left alone (`aisync.fetch.redacted`)."""
+    return redacted(text, provider.api_key)
 
 
 def _elapsed_ms(clock: float) -> int:

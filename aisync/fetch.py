@@ -3,7 +3,7 @@
 What a plugin returns is the provider's answer, and a hostile or careless provider can
 repeat the key it was sent (in a description, a name): `without_key` blanks it out of every
 record as soon as the listing is normalized, before anything is enriched, diffed, stored or
-printed.
+printed, and `redacted` out of every message.
 """
 
 from __future__ import annotations
@@ -26,6 +26,9 @@ from aisync.settings import Settings
 
 #: What a key is replaced with wherever a provider repeats it.
 REDACTED = "***"
+#: Keys shorter than this (`api_key = "x"` or `"ollama"` for a local server) are no
+#: secrets worth hiding, and blanking them out would mangle ordinary words and model ids.
+MIN_SECRET_LENGTH = 8
 #: Types that never hold text, skipped without a call.
 _LEAVES = frozenset({int, float, bool, type(None)})
 _log = logging.getLogger("aisync")
@@ -92,26 +95,42 @@ def _skip(answer: Answer[Any], provider: Provider) -> None:
     _log.debug("fetch_models hook of %s failed", answer.plugin, exc_info=answer.error)
 
 
-def without_key(records: list[ModelRecord], key: str | None) -> list[ModelRecord]:
-    """The normalized records with every string that holds `key` redacted.
+def is_secret(key: str | None) -> bool:
+    """Whether `key` is long enough to be a secret (`MIN_SECRET_LENGTH`)."""
+    return key is not None and len(key) >= MIN_SECRET_LENGTH
 
-    Keys shorter than 4 characters (`api_key = "x"` for a local server) are not secrets
-    worth hiding and would mangle ordinary words. A raw payload is searched as its JSON
-    text, where the key stands as it is unless JSON escapes one of its characters; such a
-    key is looked for in the parsed payload instead.
+
+def redacted(text: str, key: str | None) -> str:
+    """`text` (a message, a warning) with every occurrence of a secret `key` blanked out."""
+    return text.replace(key, REDACTED) if key is not None and is_secret(key) else text
+
+
+def without_key(records: list[ModelRecord], key: str | None) -> list[ModelRecord]:
+    """The normalized records with every string that holds a secret `key` redacted.
+
+    A model id is never rewritten: a rewritten id names no real model and would merge
+    with others. A model whose id holds the key is left out instead, since storing the id
+    would store the key; only a hostile provider lists one. A raw payload is searched as
+    its JSON text, where the key stands as it is unless JSON escapes one of its
+    characters; such a key is looked for in the parsed payload instead.
     """
-    if not key or len(key) < 4:
+    if key is None or not is_secret(key):
         return records
     in_text = json.dumps(key)[1:-1] == key
-    return [_redacted(r, key) if _holds(r, key, in_text) else r for r in records]
+    return [
+        _redacted(r, key) if _holds(r, key, in_text) else r
+        for r in records
+        if key not in r.model_id
+    ]
 
 
 def _holds(record: ModelRecord, key: str, in_text: bool) -> bool:
-    """Whether the key is anywhere in the record, found without copying anything: the usual
-    listing echoes no key, and a big one must cost no more than a look at each text."""
+    """Whether the key is in the record's display name or raw payload, found without
+    copying anything: the usual listing echoes no key, and a big one must cost no more
+    than a look at each text."""
     raw = record.raw
     in_raw = key in raw.text if in_text and isinstance(raw, RawJSON) else _in(raw, key)
-    return in_raw or key in record.model_id or _in(record.display_name, key)
+    return in_raw or _in(record.display_name, key)
 
 
 def _in(value: Any, key: str) -> bool:
@@ -138,7 +157,6 @@ def _in(value: Any, key: str) -> bool:
 def _redacted(record: ModelRecord, key: str) -> ModelRecord:
     return dataclasses.replace(
         record,
-        model_id=_scrub(record.model_id, key),
         display_name=_scrub(record.display_name, key),
         raw=RawJSON.of(_scrub(record.raw, key)),
     )

@@ -20,9 +20,11 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from aisync.bounds import free_text_problem, model_id_problem, text_problem
 from aisync.db import repository
+from aisync.db.ledger import guarded
 from aisync.errors import UsageError
-from aisync.normalize import clean_field, decode, encode, is_empty
+from aisync.normalize import clean_field, decode, encode, is_empty, unstorable
 from aisync.records import CAPABILITIES, ENRICHABLE_FIELDS
 
 _CUTOFF = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
@@ -53,16 +55,27 @@ class Override:
 
 
 def split_target(target: str) -> tuple[str, str]:
-    """`openai/gpt-4o` -> (`openai`, `gpt-4o`); the model id may hold slashes itself."""
+    """`openai/gpt-4o` -> (`openai`, `gpt-4o`); the model id may hold slashes itself.
+
+    Both must be what the catalog can store (`aisync.bounds`): an override of a model id
+    no listing can hold would never apply, and one the database refuses would fail.
+    """
     provider, _, model_id = target.partition("/")
     if not provider or not model_id:
         raise OverrideError(f"Invalid model {target!r}: use PROVIDER/MODEL, e.g. openai/gpt-4o")
+    problem = text_problem(provider, "provider")
+    if problem is not None:
+        raise OverrideError(f"Invalid model {target!r}: a provider name {problem}")
+    problem = model_id_problem(model_id)
+    if problem is not None:
+        raise OverrideError(f"Invalid model {target!r}: {problem}")
     return provider, model_id
 
 
 def check_value(field: str, value: Any) -> Any:
     """`value` as `field` holds it; text is parsed (`128000`, `2.5`, `2025-01-31`,
-    `true`, `vision,reasoning`, a JSON object). Raises `OverrideError` with the reason."""
+    `true`, `vision,reasoning`, a JSON object). Raises `OverrideError` with the reason,
+    which for a value of the right type the catalog cannot store is the bound it breaks."""
     if field not in ENRICHABLE_FIELDS:
         raise OverrideError(
             f"Unknown field {field!r}; fields that can be overridden: "
@@ -71,8 +84,20 @@ def check_value(field: str, value: Any) -> Any:
     parsed = _parse_text(field, value) if isinstance(value, str) else value
     cleaned = clean_field(field, parsed)
     if is_empty(cleaned) or (field == "knowledge_cutoff" and not _CUTOFF.match(cleaned)):
-        raise OverrideError(f"Invalid value {value!r} for {field}: expected {_EXPECTED[field]}")
+        problem = unstorable(field, parsed)
+        shown = "" if field == "pricing" else f" {value!r}"
+        raise OverrideError(
+            f"Invalid value{shown} for {field}: {problem or 'expected ' + _EXPECTED[field]}"
+        )
     return cleaned
+
+
+def check_note(note: str | None) -> str | None:
+    """The note, if the catalog can store it; raises `OverrideError` otherwise."""
+    problem = None if note is None else free_text_problem(note)
+    if problem is not None:
+        raise OverrideError(f"Invalid note {note!r}: {problem}")
+    return note
 
 
 def set_override(
@@ -84,10 +109,16 @@ def set_override(
     *,
     note: str | None = None,
 ) -> Override:
-    """Store (or replace) an override; it applies at the provider's next sync."""
+    """Store (or replace) an override; it applies at the provider's next sync.
+
+    Everything is checked before the catalog is touched; a catalog that cannot be written
+    (read-only, a full disk) is a `DatabaseError` with the database's one-line reason.
+    """
+    split_target(f"{provider}/{model_id}")
     checked = check_value(field, value)
+    check_note(note)
     now = datetime.now(UTC)
-    with engine.begin() as connection:
+    with guarded("Database error"), engine.begin() as connection:
         repository.save_override(
             connection,
             provider=provider,
@@ -102,7 +133,7 @@ def set_override(
 
 def unset_override(engine: Engine, provider: str, model_id: str, field: str) -> None:
     """Remove an override; the API's or a source's value returns at the next sync."""
-    with engine.begin() as connection:
+    with guarded("Database error"), engine.begin() as connection:
         found = repository.delete_override(
             connection, provider=provider, model_id=model_id, field=field
         )
@@ -111,7 +142,7 @@ def unset_override(engine: Engine, provider: str, model_id: str, field: str) -> 
 
 
 def list_overrides(engine: Engine, provider: str | None = None) -> list[Override]:
-    with engine.connect() as connection:
+    with guarded("Database error"), engine.connect() as connection:
         rows = repository.list_overrides(connection, provider)
     return [
         Override(
@@ -162,7 +193,12 @@ def _capabilities(text: str) -> tuple[str, ...]:
 
 
 def _object(text: str) -> Any:
-    return json.loads(text)
+    """The JSON text parsed; nesting too deep for the parser is a ValueError like any
+    other unreadable text (the bound on depth is `aisync.bounds.JSON_DEPTH`)."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("nested too deep") from None
 
 
 _TOKENS = "a whole number of tokens, like 128000"

@@ -28,6 +28,9 @@ FamilyRule = tuple[str, str]
 
 _ORDER = {name: index for index, name in enumerate(CAPABILITIES)}
 
+#: What an entry without a string id is read as: its record has no model id.
+UNREADABLE: dict[str, Any] = {"id": ""}
+
 
 def fetch_listing(client: httpx.Client, provider: Provider, path: str = "/models") -> Any:
     """GET `{base}{path}` with the provider's Bearer key and return the parsed JSON."""
@@ -37,8 +40,11 @@ def fetch_listing(client: httpx.Client, provider: Provider, path: str = "/models
 
 
 def listing_entries(body: Any, key: str = "data") -> list[dict[str, Any]]:
-    """The model objects of a listing; entries that are not objects with a string id are skipped.
+    """The model objects of a listing, each with a string id.
 
+    An entry that is not an object with a string id stands as `UNREADABLE` (an empty id),
+    so the record made of it reaches the normalize step, which counts and reports it (and
+    fails the provider when no entry could be read) instead of the entry vanishing.
     Raises `BadResponse` when the body is not an object or `key` does not hold a list.
     """
     if not isinstance(body, dict):
@@ -46,7 +52,9 @@ def listing_entries(body: Any, key: str = "data") -> list[dict[str, Any]]:
     entries = body.get(key)
     if not isinstance(entries, list):
         raise BadResponse(f"Model list has no '{key}' array")
-    return [e for e in entries if isinstance(e, dict) and isinstance(e.get("id"), str) and e["id"]]
+    return [
+        e if isinstance(e, dict) and isinstance(e.get("id"), str) else UNREADABLE for e in entries
+    ]
 
 
 def created_date(entry: Mapping[str, Any]) -> date | None:

@@ -126,13 +126,11 @@ FAULTS = {
         "Model list is not a JSON object (got NoneType)", (Reply(200, None),)
     ),
     "every-entry-without-id": Fault(
-        "Refused: the provider listed no models (it listed 3 before); nothing was changed "
-        "(--allow-removals accepts it)",
+        "Malformed listing: none of its 3 entries could be read (no model id (3))",
         (Reply(200, {"data": [{k: v for k, v in m.items() if k != "id"} for m in OPENAI_MODELS]}),),
     ),
     "ids-of-wrong-type": Fault(
-        "Refused: the provider listed no models (it listed 3 before); nothing was changed "
-        "(--allow-removals accepts it)",
+        "Malformed listing: none of its 3 entries could be read (no model id (3))",
         (Reply(200, {"data": [{**m, "id": index} for index, m in enumerate(OPENAI_MODELS)]}),),
     ),
     "redirect-loop": Fault(

@@ -4,14 +4,19 @@ wait for models not listed yet, and bad fields or values exit 64."""
 from __future__ import annotations
 
 import json
+import sys
 from datetime import date
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from aisync.cli import cli
 from aisync.db.connect import open_engine
 from aisync.db.migrate import ensure_schema
 from aisync.overrides import OverrideError, list_overrides, set_override, unset_override
 from tests.fakeserver import FakeServer, Reply
+from tests.test_bad_config import in_namespace
 from tests.test_enrich import (
     MODELS_DEV_BODY,
     current,
@@ -120,3 +125,137 @@ def test_the_python_api_types_values(sqlite_url: str) -> None:
     unset_override(engine, "openai", "gpt-4o", "capabilities")
     assert [o.field for o in list_overrides(engine)] == ["deprecation_date"]
     engine.dispose()
+
+
+#: Values of the right type the catalog cannot store: each would have failed every later
+#: sync of its provider (or the `override set` itself) with an unexpected error.
+DEEP_PRICING = "[" * 40 + "1" + "]" * 40
+UNSTORABLE = {
+    "beyond-32-bit": (
+        ["mock/m", "context_window", "2147483648"],
+        "Invalid value '2147483648' for context_window: beyond 2147483647",
+    ),
+    "beyond-64-bit": (
+        ["mock/m", "max_output_tokens", str(2**70)],
+        f"Invalid value '{2**70}' for max_output_tokens: beyond 2147483647",
+    ),
+    "nul-in-successor": (
+        ["mock/m", "successor", "next\x00model"],
+        "Invalid value 'next\\x00model' for successor: a NUL byte or a lone surrogate",
+    ),
+    "overlong-successor": (
+        ["mock/m", "successor", "s" * 256],
+        f"Invalid value '{'s' * 256}' for successor: longer than 255 characters",
+    ),
+    "deep-pricing": (
+        ["mock/m", "pricing", '{"tiers": ' + DEEP_PRICING + "}"],
+        "Invalid value for pricing: nested deeper than 30 levels",
+    ),
+    "nan-pricing": (
+        ["mock/m", "pricing", '{"tiers": [{"input": NaN}]}'],
+        "Invalid value for pricing: a number that is not finite (NaN, Infinity)",
+    ),
+    "infinity-pricing": (
+        ["mock/m", "pricing", '{"input": Infinity}'],
+        "Invalid value for pricing: a number that is not finite (NaN, Infinity)",
+    ),
+    "surrogate-pricing": (
+        ["mock/m", "pricing", '{"note": "\\udc80"}'],
+        "Invalid value for pricing: a lone surrogate",
+    ),
+    "nul-in-model-id": (
+        ["mock/a\x00b", "context_window", "1000"],
+        "Invalid model 'mock/a\\x00b': a model id with control characters, a line break or "
+        "a lone surrogate",
+    ),
+    "newline-in-model-id": (
+        ["mock/a\nb", "context_window", "1000"],
+        "Invalid model 'mock/a\\nb': a model id with control characters",
+    ),
+    "overlong-model-id": (
+        [f"mock/{'m' * 256}", "context_window", "1000"],
+        f"Invalid model 'mock/{'m' * 256}': a model id longer than 255 characters",
+    ),
+    "overlong-provider": (
+        [f"{'p' * 101}/m", "context_window", "1000"],
+        f"Invalid model '{'p' * 101}/m': a provider name longer than 100 characters",
+    ),
+    "nul-in-note": (
+        ["mock/m", "context_window", "1000", "--note", "a\x00b"],
+        "Invalid note 'a\\x00b': a NUL byte or a lone surrogate",
+    ),
+}
+
+
+@pytest.mark.parametrize(("args", "message"), UNSTORABLE.values(), ids=UNSTORABLE.keys())
+def test_values_the_catalog_cannot_store_exit_64_and_later_syncs_work(
+    database_url: str, args: list[str], message: str
+) -> None:
+    env = {"AISYNC_DATABASE_URL": database_url, "AISYNC_MOCK_MODELS": "m"}
+    result = run(["override", "set", *args], env)
+    assert result.exit_code == 64, result.output
+    assert result.stderr.startswith(message), result.stderr
+    assert result.stderr.count("\n") == 1
+    assert run(["override", "list"], env).stdout == "No overrides.\n"
+    synced = run(["sync-models", "--provider", "mock"], env)
+    assert synced.exit_code == 0, synced.output
+
+
+def test_the_largest_values_the_catalog_stores_are_accepted(database_url: str) -> None:
+    env = {"AISYNC_DATABASE_URL": database_url, "AISYNC_MOCK_MODELS": "m"}
+    pricing = '{"tiers": ' + "[" * 28 + '{"input": 1e308}' + "]" * 28 + "}"
+    for args in (
+        ["mock/m", "context_window", "2147483647"],
+        ["mock/m", "successor", "s" * 255],
+        ["mock/m", "pricing", pricing],
+        [f"mock/{'m' * 255}", "open_weights", "true"],
+    ):
+        assert run(["override", "set", *args], env).exit_code == 0, args
+    env["AISYNC_MOCK_MODELS"] = f"m,{'m' * 255}"
+    synced = run(["sync-models", "--provider", "mock"], env)
+    assert synced.exit_code == 0, synced.output
+    assert current(database_url, "mock", "m", "context_window") == (2147483647,)
+
+
+def test_a_read_only_catalog_is_one_line_not_a_traceback(sqlite_url: str) -> None:
+    env = {"AISYNC_DATABASE_URL": sqlite_url}
+    assert run(["override", "set", "mock/m", "context_window", "1000"], env).exit_code == 0
+    path = sqlite_url.removeprefix("sqlite:///")
+    env["AISYNC_DATABASE_URL"] = f"sqlite:///file:{path}?mode=ro&uri=true"
+    for args in (
+        ["set", "mock/m", "context_window", "2000"],
+        ["unset", "mock/m", "context_window"],
+    ):
+        result = CliRunner().invoke(cli, ["override", *args], env=env)
+        assert result.exit_code == 1, result.output
+        assert result.stderr == "Database error: attempt to write a readonly database\n"
+    listed = run(["override", "list"], env)
+    assert "mock/m context_window = 1000" in listed.stdout
+
+
+FULL_DISK_SCRIPT = """
+set -u
+mount -t tmpfs -o size=512k tmpfs "$DISK" || exit 90
+"$PYTHON" -m aisync override set mock/m context_window 1000 || exit 91
+head -c 1048576 /dev/zero > "$DISK/filler" 2>/dev/null
+"$PYTHON" -m aisync override set mock/m successor "$LONG" --note "$LONG"
+"""
+
+
+def test_a_full_disk_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    result = in_namespace(
+        "sh",
+        "-c",
+        FULL_DISK_SCRIPT,
+        mount=True,
+        DISK=str(disk),
+        PYTHON=sys.executable,
+        LONG="x" * 250,
+        AISYNC_DATABASE_URL=f"sqlite:///{disk}/catalog.db",
+    )
+    if result.returncode == 90:
+        pytest.skip(f"cannot mount a tmpfs in a user namespace here: {result.stderr.strip()}")
+    assert result.returncode == 1, result.stderr
+    assert result.stderr == "Database error: database or disk is full\n", result.stderr

@@ -313,13 +313,58 @@ def test_a_key_echoed_in_a_listing_is_blanked_out_however_json_writes_it(key: st
     """Raw payloads are searched as JSON text, where a quote, a backslash or a non-ASCII
     letter of the key would stand escaped: such keys are searched in the parsed payload."""
     echoed = ModelRecord(
-        f"model-{key}",
+        "echoing-model",
         display_name=f"for {key}",
         raw={"note": f"key={key}", "nested": [{"k": key}], key: 1},
     )
     records, _ = normalize([echoed, ModelRecord("innocent", raw={"note": "nothing"})])
     clean, innocent = without_key(records, key)
-    assert key not in clean.model_id and key not in (clean.display_name or "")
+    assert clean.model_id == "echoing-model" and key not in (clean.display_name or "")
     assert key not in json.dumps(clean.raw.value(), ensure_ascii=False)
     assert clean.raw["note"] == "key=***" and clean.raw["***"] == 1
     assert innocent is records[1]
+
+
+def test_a_model_whose_id_holds_the_key_is_left_out_never_rewritten() -> None:
+    """Storing the id would store the key, and a rewritten id names no real model."""
+    key = "sk-echo-0123456789"
+    records, _ = normalize([ModelRecord(f"model-{key}"), ModelRecord("kept")])
+    assert [r.model_id for r in without_key(records, key)] == ["kept"]
+
+
+@pytest.mark.parametrize("key", ["gpt-4o", "mini", "1234567"])
+def test_a_key_too_short_to_be_a_secret_blanks_out_nothing(key: str) -> None:
+    records, _ = normalize(
+        [ModelRecord("gpt-4o-mini-1234567", display_name="GPT-4o mini", raw={"id": "x"})]
+    )
+    assert without_key(records, key) == records
+
+
+def test_a_short_key_leaves_model_ids_and_messages_whole(
+    fake_server: FakeServer, sqlite_url: str
+) -> None:
+    """A local server's key of a few characters (`gpt-4o` here) is no secret worth
+    mangling every model id and error message that contains it."""
+    listing = {"data": [{"id": "gpt-4o"}, {"id": "gpt-4o-mini"}]}
+    fake_server.route("/openai/models", Reply(200, listing))
+    fake_server.route(
+        "/openai-b/models", Reply(500, {"error": {"message": "gpt-4o is overloaded"}})
+    )
+    config = Path(sqlite_url.removeprefix("sqlite:///")).with_name("aisync.toml")
+    config.write_text(
+        f'[providers.openai-b]\ntype = "openai"\nbase_url = "{fake_server.url}/openai-b"\n'
+        'api_key = "gpt-4o"\n',
+        encoding="utf-8",
+    )
+    env = {
+        "AISYNC_DATABASE_URL": sqlite_url,
+        "AISYNC_CONFIG": str(config),
+        "AISYNC_RETRIES": "0",
+        "AISYNC_OPENAI_API_KEY": "gpt-4o",
+        "AISYNC_OPENAI_BASE_URL": f"{fake_server.url}/openai",
+    }
+    result = run(["sync-models", "--provider", "openai", "--provider", "openai-b"], env)
+    assert result.exit_code == 2, result.output
+    assert "- openai-b: Provider error 500: gpt-4o is overloaded\n" in result.stderr
+    listed = run(["models", "--provider", "openai"], env).stdout
+    assert "gpt-4o-mini" in listed and "***" not in listed

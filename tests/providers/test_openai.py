@@ -18,6 +18,7 @@ from aisync.records import CAPABILITIES, ModelRecord, Provider
 from aisync.settings import Settings
 from aisync_providers import openai as plugin
 from aisync_providers.openai_style import (
+    UNREADABLE,
     capabilities_for,
     created_date,
     family_counts,
@@ -248,10 +249,11 @@ def test_listing_without_a_data_array_is_a_bad_response(body: Any) -> None:
         listing_entries(body)
 
 
-def test_listing_skips_entries_without_a_string_id() -> None:
+def test_listing_keeps_entries_without_a_string_id_as_unreadable() -> None:
+    """The normalize step counts them: they are reported, not dropped in silence."""
     good = {"id": "gpt-4o", "created": "yesterday"}
     body = {"data": [good, "gpt-4", None, {"id": 4}, {"id": ""}, {"object": "model"}]}
-    assert listing_entries(body) == [good]
+    assert listing_entries(body) == [good, *[UNREADABLE] * 4, {"id": ""}]
 
 
 @pytest.mark.parametrize(
