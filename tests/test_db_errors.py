@@ -33,9 +33,6 @@ def fetch_models(provider, client, settings):
     return [ModelRecord("fine-1"), ModelRecord("poisoned"), ModelRecord("fine-2")]
 """
 
-#: A model too big for any integer column (pysqlite cannot even send it).
-HUGE = POISON.replace('ModelRecord("poisoned")', 'ModelRecord("huge", context_window=2**70)')
-
 REFUSAL = "poisoned model refused"
 TRIGGERS = {
     "sqlite": [
@@ -110,11 +107,3 @@ def test_a_listing_the_database_refuses_fails_only_its_provider(
 
     error = assert_only_poison_failed(result, database_url)
     assert error.startswith("Database error: ") and REFUSAL in error
-
-
-def test_a_value_the_driver_cannot_send_fails_only_its_provider(
-    plugin_site: Path, sqlite_url: str
-) -> None:
-    env = sync_with(plugin_site, sqlite_url, HUGE, "aisync_huge")
-    result = run(["sync-models", "--provider", "poison", "--provider", "mock", "--force"], env)
-    assert_only_poison_failed(result, sqlite_url)

@@ -31,7 +31,8 @@ STALE_RUN_AGE = timedelta(days=1)
 #: The longest an interrupted run waits for the database to record its abort.
 ABORT_WAIT_SECONDS = 2
 #: What a driver raises for a value it cannot send (pysqlite: an integer beyond 64 bits),
-#: besides its DB-API errors.
+#: besides its DB-API errors. The normalize step bounds every value first
+#: (`aisync/bounds.py`); this keeps a value it missed to its own provider.
 _DRIVER_VALUE_ERRORS: tuple[type[Exception], ...] = (OverflowError,)
 
 
