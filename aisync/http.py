@@ -58,6 +58,7 @@ _CREDENTIAL_PARAMS = frozenset(
     {"key", "api_key", "apikey", "api-key", "access_token", "auth_token"}
 )
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _DELAY_SECONDS = re.compile(r"\d+(?:\.\d+)?")
 _DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?$")
 
@@ -79,21 +80,23 @@ def build_client(
     A response body larger than `max_response_bytes` once decoded fails the request.
     """
     inner = transport or httpx.HTTPTransport()
-    return _Client(
+    return httpx.Client(
         timeout=httpx.Timeout(timeout),
         headers={
             "User-Agent": USER_AGENT,
             "Accept": "application/json",
             "Accept-Encoding": _ACCEPT_ENCODING,
         },
-        transport=RetryTransport(
-            inner,
-            max_retries=max_retries,
-            wait_cap=retry_wait_cap,
-            max_bytes=max_response_bytes,
+        # Redirects are followed by `RedirectTransport`, which keeps keys to their origin.
+        transport=RedirectTransport(
+            RetryTransport(
+                inner,
+                max_retries=max_retries,
+                wait_cap=retry_wait_cap,
+                max_bytes=max_response_bytes,
+            )
         ),
-        follow_redirects=True,
-        max_redirects=MAX_REDIRECTS,
+        follow_redirects=False,
         auth=UrlCredentials(),
         event_hooks={"response": [raise_for_provider_error]},
     )
@@ -115,23 +118,58 @@ class UrlCredentials(httpx.Auth):
         yield request
 
 
-class _Client(httpx.Client):
-    """httpx's client, except that a redirect to another origin carries no credential.
+class RedirectTransport(httpx.BaseTransport):
+    """Follow redirects below the client, so every hop is built here, in public httpx API.
 
-    httpx drops only `Authorization`, and keeps even that on an http-to-https upgrade:
-    Anthropic's `x-api-key`, Gemini's `x-goog-api-key`, Azure's `api-key` and a cookie would
-    reach whatever host a 302 names. httpx builds every redirect's request in
-    `_build_redirect_request` (private, but the one place; tests/test_redirects.py fails if
-    httpx ever stops calling it), so the stripping goes there.
+    httpx's own redirect following drops only `Authorization` on another origin (and keeps
+    even that on an http-to-https upgrade): Anthropic's `x-api-key`, Gemini's
+    `x-goog-api-key`, Azure's `api-key` and a cookie would reach whatever host a 302 names.
+    Here a hop to another scheme, host or port carries no credential header and no key
+    query parameter; a hop within the origin keeps them. Cookies a redirect sets are not
+    sent on: no provider's listing needs them.
     """
 
-    def _build_redirect_request(
-        self, request: httpx.Request, response: httpx.Response
-    ) -> httpx.Request:
-        redirect = super()._build_redirect_request(request, response)
-        if _origin(redirect.url) != _origin(request.url):
-            _strip_credentials(redirect)
-        return redirect
+    def __init__(self, inner: httpx.BaseTransport, *, max_redirects: int = MAX_REDIRECTS) -> None:
+        self._inner = inner
+        self._max_redirects = max_redirects
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        for _ in range(self._max_redirects + 1):
+            response = self._inner.handle_request(request)
+            location = response.headers.get("location")
+            if response.status_code not in _REDIRECT_STATUSES or not location:
+                return response
+            response.close()
+            request = _next_hop(request, response.status_code, location)
+        raise httpx.TooManyRedirects(f"More than {self._max_redirects} redirects", request=request)
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+def _next_hop(request: httpx.Request, status: int, location: str) -> httpx.Request:
+    """The request a redirect asks for, as browsers and httpx build it: 303 (and 301/302
+    after a POST) turns into a body-less GET; 307 and 308 repeat the request as it was."""
+    url = request.url.join(location)
+    method = request.method
+    if (status == 303 and method != "HEAD") or (status in (301, 302) and method == "POST"):
+        method = "GET"
+    headers = httpx.Headers(request.headers)
+    headers["Host"] = url.netloc.decode("ascii")
+    keep_body = status in (307, 308)
+    if not keep_body:
+        for name in ("content-length", "transfer-encoding", "content-type"):
+            headers.pop(name, None)
+    hop = httpx.Request(
+        method,
+        url,
+        headers=headers,
+        stream=request.stream if keep_body else None,
+        extensions=request.extensions,
+    )
+    if _origin(url) != _origin(request.url):
+        _strip_credentials(hop)
+    return hop
 
 
 def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
