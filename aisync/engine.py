@@ -357,7 +357,9 @@ class _Run:
                                 self.syncer.plugins, provider, client, self.settings
                             )
                             records, fetched.warnings = normalize(listing)
-                            fetched.records = without_key(records, provider.api_key)
+                            fetched.records = without_key(
+                                records, provider.api_key, fetched.warnings
+                            )
                     finally:
                         started.leave_gate()
                 if not locked:

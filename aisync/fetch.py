@@ -105,23 +105,35 @@ def redacted(text: str, key: str | None) -> str:
     return text.replace(key, REDACTED) if key is not None and is_secret(key) else text
 
 
-def without_key(records: list[ModelRecord], key: str | None) -> list[ModelRecord]:
+def without_key(
+    records: list[ModelRecord], key: str | None, warnings: list[str] | None = None
+) -> list[ModelRecord]:
     """The normalized records with every string that holds a secret `key` redacted.
 
     A model id is never rewritten: a rewritten id names no real model and would merge
     with others. A model whose id holds the key is left out instead, since storing the id
-    would store the key; only a hostile provider lists one. A raw payload is searched as
-    its JSON text, where the key stands as it is unless JSON escapes one of its
-    characters; such a key is looked for in the parsed payload instead.
+    would store the key; only a hostile provider lists one. Those left out are counted in
+    one line appended to `warnings` (which never names the key), so that a model does not
+    vanish in silence. A raw payload is searched as its JSON text, where the key stands as
+    it is unless JSON escapes one of its characters; such a key is looked for in the
+    parsed payload instead.
     """
     if key is None or not is_secret(key):
         return records
     in_text = json.dumps(key)[1:-1] == key
-    return [
+    kept = [
         _redacted(r, key) if _holds(r, key, in_text) else r
         for r in records
         if key not in r.model_id
     ]
+    left_out = len(records) - len(kept)
+    if left_out and warnings is not None:
+        warnings.append(
+            "1 model left out: its id holds the API key"
+            if left_out == 1
+            else f"{left_out} models left out: their ids hold the API key"
+        )
+    return kept
 
 
 def _holds(record: ModelRecord, key: str, in_text: bool) -> bool:

@@ -30,6 +30,7 @@ from aisync.fields import iso_date, token_count
 from aisync.http import json_body
 from aisync.records import CAPABILITIES, RULE, ModelRecord, Provider, ProviderInfo
 from aisync.settings import Settings
+from aisync_providers.openai_style import UNREADABLE_RECORD
 
 INFO = ProviderInfo(
     name="anthropic",
@@ -103,7 +104,7 @@ def _listing(client: httpx.Client, url: str, headers: dict[str, str]) -> Iterato
     params: dict[str, str | int] = {"limit": PAGE_SIZE}
     for _ in range(MAX_PAGES):
         entries, after_id = _page(json_body(client.get(url, params=params, headers=headers)))
-        yield from (record for record in map(_record, entries) if record is not None)
+        yield from map(_record, entries)
         if after_id is None:
             return
         params = {"limit": PAGE_SIZE, "after_id": after_id}
@@ -162,9 +163,9 @@ def _page(body: Any) -> tuple[list[Any], str | None]:
     return entries, last_id
 
 
-def _record(entry: Any) -> ModelRecord | None:
+def _record(entry: Any) -> ModelRecord:
     if not isinstance(entry, dict) or not isinstance(entry.get("id"), str) or not entry["id"]:
-        return None
+        return UNREADABLE_RECORD
     display_name = entry.get("display_name")
     return ModelRecord(
         model_id=entry["id"],

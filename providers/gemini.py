@@ -32,6 +32,7 @@ from aisync.fields import token_count
 from aisync.http import json_body
 from aisync.records import CAPABILITIES, RULE, ModelRecord, Provider, ProviderInfo
 from aisync.settings import Settings
+from aisync_providers.openai_style import UNREADABLE_RECORD
 
 INFO = ProviderInfo(
     name="gemini",
@@ -119,7 +120,7 @@ def fetch_models(
     records: list[ModelRecord] = []
     for _ in range(MAX_PAGES):
         entries, token = _page(json_body(client.get(url, params=params, headers=headers)))
-        records.extend(record for record in map(_record, entries) if record is not None)
+        records.extend(map(_record, entries))
         if not token:
             return records
         params = {"pageSize": PAGE_SIZE, "pageToken": token}
@@ -172,12 +173,12 @@ def _page(body: Any) -> tuple[list[Any], str | None]:
     return entries, token
 
 
-def _record(entry: Any) -> ModelRecord | None:
+def _record(entry: Any) -> ModelRecord:
     if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
-        return None
+        return UNREADABLE_RECORD
     model_id = entry["name"].removeprefix("models/")
     if not model_id:
-        return None
+        return UNREADABLE_RECORD
     methods = entry.get("supportedGenerationMethods")
     methods = [m for m in methods if isinstance(m, str)] if isinstance(methods, list) else []
     return ModelRecord(

@@ -26,6 +26,7 @@ from aisync.fields import iso_date
 from aisync.http import json_body
 from aisync.records import CAPABILITIES, RULE, ModelRecord, Provider, ProviderInfo
 from aisync.settings import Settings
+from aisync_providers.openai_style import UNREADABLE_RECORD, first_of_each
 
 INFO = ProviderInfo(
     name="mistral",
@@ -93,11 +94,7 @@ def fetch_models(
         raise BadResponse("Mistral model list is not a JSON object")
     if not isinstance(body.get("data"), list):
         raise BadResponse("Mistral model list has no 'data' array")
-    records: dict[str, ModelRecord] = {}
-    for record in map(_record, body["data"]):
-        if record is not None:
-            records.setdefault(record.model_id, record)
-    return list(records.values())
+    return first_of_each(map(_record, body["data"]))
 
 
 @hookimpl
@@ -126,9 +123,9 @@ def _guessed(model_id: str) -> set[str]:
     return {word for pattern, words in RULES if pattern.search(model_id) for word in words}
 
 
-def _record(entry: Any) -> ModelRecord | None:
+def _record(entry: Any) -> ModelRecord:
     if not isinstance(entry, dict) or not isinstance(entry.get("id"), str) or not entry["id"]:
-        return None
+        return UNREADABLE_RECORD
     name = entry.get("name")
     context = entry.get("max_context_length")
     return ModelRecord(

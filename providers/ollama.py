@@ -37,6 +37,7 @@ from aisync.errors import BadResponse, ProviderError
 from aisync.http import json_body
 from aisync.records import CAPABILITIES, RULE, ModelRecord, Provider, ProviderInfo
 from aisync.settings import Settings
+from aisync_providers.openai_style import UNREADABLE_RECORD
 
 DEFAULT_PORT = 11434
 
@@ -106,13 +107,15 @@ def fetch_models(
         return None
     base = server_url(provider.base_url)
     records: dict[str, ModelRecord] = {}
+    unreadable: list[ModelRecord] = []
     for entry in _tag_entries(json_body(client.get(f"{base}/api/tags"))):
         name = _name(entry)
-        if name is None or name in records:
-            continue
-        show = _show(client, base, name) if len(records) < MAX_SHOW_REQUESTS else None
-        records[name] = model_record(name, entry, show)
-    return list(records.values())
+        if name is None:
+            unreadable.append(UNREADABLE_RECORD)
+        elif name not in records:
+            show = _show(client, base, name) if len(records) < MAX_SHOW_REQUESTS else None
+            records[name] = model_record(name, entry, show)
+    return [*records.values(), *unreadable]
 
 
 def server_url(value: str | None) -> str:

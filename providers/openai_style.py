@@ -19,7 +19,7 @@ import httpx
 from aisync.errors import BadResponse
 from aisync.fields import epoch_date
 from aisync.http import json_body
-from aisync.records import CAPABILITIES, Provider
+from aisync.records import CAPABILITIES, ModelRecord, Provider
 
 #: One rule of a capability table: an id pattern (`re.search`) and what a match means.
 CapabilityRule = tuple[str, tuple[str, ...]]
@@ -30,6 +30,10 @@ _ORDER = {name: index for index, name in enumerate(CAPABILITIES)}
 
 #: What an entry without a string id is read as: its record has no model id.
 UNREADABLE: dict[str, Any] = {"id": ""}
+#: The record of an entry a provider cannot read (not an object, no string id), handed on
+#: rather than dropped by every built-in provider, so that the normalize step counts it
+#: and fails a listing of nothing else (`Malformed listing`).
+UNREADABLE_RECORD = ModelRecord(model_id="")
 
 
 def fetch_listing(client: httpx.Client, provider: Provider, path: str = "/models") -> Any:
@@ -55,6 +59,23 @@ def listing_entries(body: Any, key: str = "data") -> list[dict[str, Any]]:
     return [
         e if isinstance(e, dict) and isinstance(e.get("id"), str) else UNREADABLE for e in entries
     ]
+
+
+def first_of_each(records: Iterable[ModelRecord]) -> list[ModelRecord]:
+    """The first record of each model id, in listing order, and every unreadable one.
+
+    For a listing that repeats ids as a matter of course (Mistral's aliases, OpenRouter's
+    pages), where a warning per sync would be noise; the unreadable records all share the
+    empty id and must each reach the normalize step to be counted.
+    """
+    seen: set[str] = set()
+    kept: list[ModelRecord] = []
+    for record in records:
+        if record.model_id and record.model_id in seen:
+            continue
+        seen.add(record.model_id)
+        kept.append(record)
+    return kept
 
 
 def created_date(entry: Mapping[str, Any]) -> date | None:

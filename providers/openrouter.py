@@ -35,6 +35,7 @@ from aisync.fields import epoch_date
 from aisync.http import json_body
 from aisync.records import CAPABILITIES, ModelRecord, Provider, ProviderInfo
 from aisync.settings import Settings
+from aisync_providers.openai_style import UNREADABLE_RECORD, first_of_each
 
 INFO = ProviderInfo(
     name="openrouter",
@@ -105,19 +106,16 @@ def fetch_models(
     base = (provider.base_url or str(INFO.default_base_url)).rstrip("/")
     headers = {"Authorization": f"Bearer {provider.api_key}"} if provider.api_key else {}
     url: httpx.URL | None = httpx.URL(f"{base}/models")
-    records: dict[str, ModelRecord] = {}
+    records: list[ModelRecord] = []
     pages = 0
     while url is not None:
         if pages == MAX_PAGES:
             raise BadResponse(f"OpenRouter model list has more than {MAX_PAGES} pages")
         pages += 1
         body = _page(json_body(client.get(url, headers=headers)))
-        for entry in body["data"]:
-            record = model_record(entry)
-            if record is not None:
-                records.setdefault(record.model_id, record)
+        records.extend(map(model_record, body["data"]))
         url = _next_url(body, url)
-    return list(records.values())
+    return first_of_each(records)
 
 
 def _page(body: Any) -> Mapping[str, Any]:
@@ -149,10 +147,10 @@ def _next_url(body: Mapping[str, Any], current: httpx.URL) -> httpx.URL | None:
     return url
 
 
-def model_record(entry: Any) -> ModelRecord | None:
-    """Normalize one entry of `data`; None for an entry that is not a model object."""
+def model_record(entry: Any) -> ModelRecord:
+    """Normalize one entry of `data`; `UNREADABLE_RECORD` for one that is not a model."""
     if not isinstance(entry, dict) or not isinstance(entry.get("id"), str) or not entry["id"]:
-        return None
+        return UNREADABLE_RECORD
     top = _mapping(entry.get("top_provider"))
     pricing = _mapping(entry.get("pricing"))
     name = entry.get("name")

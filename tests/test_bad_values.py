@@ -257,3 +257,66 @@ def test_models_piped_stays_one_line_per_model(sqlite_url: str, fake_server: Fak
         "mock-basic",
         "mock-model",
     ]
+
+
+@dataclass(frozen=True)
+class Listing:
+    """Where a provider reads its listing under its base URL, the key of its entries, and
+    an entry it reads as a model named `good-model` (None: reading one asks for more)."""
+
+    path: str
+    key: str
+    good: dict[str, Any] | None
+    extra: dict[str, Any] | None = None
+
+
+LISTINGS = {
+    "anthropic": Listing("/v1/models", "data", {"id": "good-model"}, {"has_more": False}),
+    "gemini": Listing("/models", "models", {"name": "models/good-model"}),
+    "mistral": Listing("/models", "data", {"id": "good-model"}),
+    "openrouter": Listing("/models", "data", {"id": "good-model"}),
+    "ollama": Listing("/api/tags", "models", None),
+    "groq": Listing("/models", "data", {"id": "good-model"}),
+    "xai": Listing("/models", "data", {"id": "good-model"}),
+    "deepseek": Listing("/models", "data", {"id": "good-model"}),
+}
+#: Entries no provider can read: not an object, an id that is no string, no id at all.
+UNREADABLE = ["good-model", {"id": 7, "name": 7}, {"object": "model"}]
+
+
+def serve(server: FakeServer, provider: str, entries: list[Any]) -> None:
+    listing = LISTINGS[provider]
+    body = {listing.key: entries, **(listing.extra or {})}
+    server.route(f"/{provider}{listing.path}", Reply(200, body))
+
+
+@pytest.mark.parametrize("provider", LISTINGS)
+def test_every_provider_fails_a_listing_of_unreadable_entries(
+    provider: str, sqlite_url: str, fake_server: FakeServer
+) -> None:
+    """No provider drops what it cannot read before the normalize step counts it: a
+    listing of nothing else is malformed, not "Found 0 models"."""
+    serve(fake_server, provider, UNREADABLE)
+    env = environment(sqlite_url, fake_server, provider)
+
+    result = run(["sync-models", "--provider", provider, "--provider", "mock"], env)
+
+    message = "Malformed listing: none of its 3 entries could be read (no model id (3))"
+    assert result.exit_code == 2, result.output
+    assert f"{provider}:\n  ❌ Synchronization failed: {message}\n" in result.stdout
+    assert "mock:\n  ✓ Found 3 models" in result.stdout
+
+
+@pytest.mark.parametrize("provider", [name for name, case in LISTINGS.items() if case.good])
+def test_every_provider_counts_the_entries_it_cannot_read(
+    provider: str, sqlite_url: str, fake_server: FakeServer
+) -> None:
+    """Beside a readable entry, the unreadable ones are skipped and told of, one line."""
+    serve(fake_server, provider, [LISTINGS[provider].good, *UNREADABLE])
+    env = environment(sqlite_url, fake_server, provider)
+
+    result = run(["sync-models", "--provider", provider], env)
+
+    assert result.exit_code == 0, result.output
+    assert f"{provider}:\n  ✓ Found 1 model\n" in result.stdout
+    assert "  ⚠ 3 of 4 entries skipped: no model id (3)\n" in result.stdout

@@ -237,3 +237,55 @@ def test_empty_listing_is_refused_unless_allowed(env: dict[str, str], tmp_path: 
     allowed = run(["sync-models", "--provider", "mock", "--force", "--allow-removals"], env)
     assert allowed.exit_code == 0
     assert "✓ Found 0 models" in allowed.stdout
+
+
+def mock_listing(env: dict[str, str], tmp_path: Path, entries: list[dict[str, Any]]) -> None:
+    """Point the mock provider at a JSON file of model objects."""
+    listing = tmp_path / "listing.json"
+    listing.write_text(json.dumps(entries), encoding="utf-8")
+    env["AISYNC_MOCK_MODELS"] = str(listing)
+
+
+def test_provider_warnings_are_shown_without_verbose(env: dict[str, str], tmp_path: Path) -> None:
+    """A skipped entry is data the catalog does not get: the user hears of it by default."""
+    mock_listing(env, tmp_path, [{"id": "kept"}, {"id": ""}])
+    result = run(["sync-models", "--provider", "mock"], env)
+    assert result.exit_code == 0, result.output
+    assert (
+        "mock:\n  ✓ Found 1 model\n  ✓ Statistics updated\n"
+        "  ⚠ 1 of 2 entries skipped: no model id (1)\n\n"
+    ) in result.stdout
+
+
+def test_provider_warnings_are_in_the_json_report_and_not_under_quiet(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """--quiet prints nothing on success (a cron mail per run for a provider that always
+    repeats itself would be noise); --json carries the warnings for machines."""
+    mock_listing(env, tmp_path, [{"id": "kept"}, {"id": ""}])
+    quiet = run(["sync-models", "--provider", "mock", "--quiet", "--force"], env)
+    assert (quiet.exit_code, quiet.stdout, quiet.stderr) == (0, "", "")
+    report = json.loads(run(["sync-models", "--provider", "mock", "--json", "--force"], env).stdout)
+    [mock] = report["providers"]
+    assert mock["warnings"] == ["1 of 2 entries skipped: no model id (1)"]
+
+
+def test_a_model_whose_id_holds_the_key_is_counted_in_a_warning(
+    env: dict[str, str], fakeai: FakeServer, sqlite_url: str
+) -> None:
+    """Left out to keep the key out of the catalog, but not in silence, and the warning
+    never names the key."""
+    key = env["AISYNC_FAKEAI_API_KEY"]
+    listing = {"data": [{"id": "fake-1"}, {"id": f"echo-{key}"}, {"id": f"{key}-again"}]}
+    fakeai.route("/models", Reply(200, listing))
+    result = run(["sync-models", "--provider", "fakeai"], env)
+    assert result.exit_code == 0, result.output
+    assert "fakeai:\n  ✓ Found 1 model\n" in result.stdout
+    assert "  ⚠ 2 models left out: their ids hold the API key\n" in result.stdout
+    report = json.loads(
+        run(["sync-models", "--provider", "fakeai", "--json", "--force"], env).stdout
+    )
+    assert report["providers"][0]["warnings"] == ["2 models left out: their ids hold the API key"]
+    assert key not in result.output
+    stored = Path(sqlite_url.removeprefix("sqlite:///")).read_bytes().decode("utf-8", "replace")
+    assert key not in stored

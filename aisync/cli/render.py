@@ -159,9 +159,9 @@ def _render_provider(result: ProviderResult, dry_run: bool, output: Output) -> N
         _render_dry_run(result, output)
     else:
         _render_synced(result, output)
-    if output.verbose:
-        for warning in result.warnings:
-            output.line(f"  ⚠ {warning}", style="yellow")
+    # Shown without -v: each tells of models or values the catalog did not get.
+    for warning in result.warnings:
+        output.line(f"  ⚠ {warning}", style="yellow")
 
 
 def _render_synced(result: ProviderResult, output: Output) -> None:

@@ -13,8 +13,10 @@ import pytest
 import yaml
 
 from aisync.http import build_client
+from aisync.normalize import normalize
 from aisync.records import ModelRecord, Provider
 from aisync.settings import Settings
+from aisync_providers.openai_style import UNREADABLE_RECORD
 
 #: pytest-recording's cassette folder: one sub-folder per test module (`test_<provider>`).
 CASSETTES = Path(__file__).parent / "cassettes"
@@ -46,6 +48,15 @@ def provider_for(
         api_key=api_key,
         credentials_present=api_key is not None,
     )
+
+
+def assert_unreadable_handed_on(records: list[ModelRecord], positions: list[int]) -> None:
+    """The plugin handed on the entries at `positions` as unreadable, and the normalize step
+    counts them in one warning: an entry the plugin dropped would vanish in silence, and a
+    listing of nothing else would sync as "Found 0 models"."""
+    assert [i for i, r in enumerate(records) if r is UNREADABLE_RECORD] == positions
+    skipped = f"{len(positions)} of {len(records)} entries skipped: no model id ({len(positions)})"
+    assert skipped in normalize(records)[1]
 
 
 def recorded_body(provider: str, interaction: int = 0, cassette: str = "test_full_listing") -> Any:

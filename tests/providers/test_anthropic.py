@@ -16,6 +16,7 @@ from aisync.settings import Settings
 from aisync_providers import anthropic as plugin
 from tests.providers.helpers import (
     assert_other_types_ignored,
+    assert_unreadable_handed_on,
     client_serving,
     provider_for,
     recorded_body,
@@ -146,7 +147,7 @@ def test_wrong_shapes_are_bad_responses(body: bytes, message: str, settings: Set
         list(plugin.fetch_models(make_provider(), client, settings))
 
 
-def test_bad_entries_are_skipped_and_wrong_types_tolerated(settings: Settings) -> None:
+def test_bad_entries_are_counted_and_wrong_types_tolerated(settings: Settings) -> None:
     entries: list[Any] = [
         "claude-opus-4-6",
         {"display_name": "No id"},
@@ -156,7 +157,8 @@ def test_bad_entries_are_skipped_and_wrong_types_tolerated(settings: Settings) -
     ]
     with client_serving(json.dumps({"data": entries, "has_more": False}).encode()) as client:
         records = list(plugin.fetch_models(make_provider(), client, settings))
-    assert records == [
+    assert_unreadable_handed_on(records, [0, 1, 2])
+    assert records[3:] == [
         ModelRecord(
             model_id="claude-x",
             capabilities=("chat", "function_calling"),

@@ -15,6 +15,7 @@ from aisync.settings import Settings
 from aisync_providers import gemini as plugin
 from tests.providers.helpers import (
     assert_other_types_ignored,
+    assert_unreadable_handed_on,
     by_id,
     client_serving,
     provider_for,
@@ -204,7 +205,7 @@ def test_wrong_shapes_are_bad_responses(body: bytes, message: str, settings: Set
         plugin.fetch_models(make_provider(), client, settings)
 
 
-def test_bad_entries_are_skipped_and_wrong_types_tolerated(settings: Settings) -> None:
+def test_bad_entries_are_counted_and_wrong_types_tolerated(settings: Settings) -> None:
     entries: list[Any] = [
         "models/not-an-object",
         {"displayName": "No name"},
@@ -215,7 +216,8 @@ def test_bad_entries_are_skipped_and_wrong_types_tolerated(settings: Settings) -
     ]
     with client_serving(json.dumps({"models": entries}).encode()) as client:
         records = plugin.fetch_models(make_provider(), client, settings)
-    assert records == [
+    assert_unreadable_handed_on(records, [0, 1, 2, 3])
+    assert records[4:] == [
         ModelRecord(model_id="gemini-x", raw=entries[4]),
         ModelRecord(model_id="gemini-y", raw=entries[5]),
     ]

@@ -17,6 +17,7 @@ from aisync.settings import Settings
 from aisync_providers import mistral as plugin
 from tests.providers.helpers import (
     assert_other_types_ignored,
+    assert_unreadable_handed_on,
     client_serving,
     provider_for,
     recorded_body,
@@ -190,7 +191,7 @@ def test_wrong_shapes_are_bad_responses(body: bytes, message: str, settings: Set
         plugin.fetch_models(make_provider(), client, settings)
 
 
-def test_bad_entries_are_skipped_and_wrong_types_tolerated(settings: Settings) -> None:
+def test_bad_entries_are_counted_and_wrong_types_tolerated(settings: Settings) -> None:
     entries: list[Any] = [
         "mistral-large-latest",
         {"name": "no id"},
@@ -200,7 +201,8 @@ def test_bad_entries_are_skipped_and_wrong_types_tolerated(settings: Settings) -
     ]
     with client_serving(json.dumps({"data": entries}).encode()) as client:
         records = plugin.fetch_models(make_provider(), client, settings)
-    assert records == [
+    assert_unreadable_handed_on(records, [0, 1, 2])
+    assert records[3:] == [
         ModelRecord(model_id="m-x", raw=entries[3]),
         ModelRecord(model_id="m-y", context_window=8192, raw=entries[4]),
     ]

@@ -18,6 +18,7 @@ from aisync.settings import Settings
 from aisync_providers import ollama as plugin
 from tests.providers.helpers import (
     assert_other_types_ignored,
+    assert_unreadable_handed_on,
     by_id,
     client_with_handler,
     provider_for,
@@ -188,7 +189,7 @@ def test_wrong_show_shape_is_a_bad_response(settings: Settings) -> None:
         plugin.fetch_models(make_provider(), client, settings)
 
 
-def test_odd_entries_are_skipped_or_tolerated(settings: Settings) -> None:
+def test_odd_entries_are_counted_or_tolerated(settings: Settings) -> None:
     shown: list[str] = []
     entries: list[Any] = [1, {"name": 5}, {"model": "llama3.2:latest"}, {"name": "llama3.2:latest"}]
 
@@ -202,7 +203,8 @@ def test_odd_entries_are_skipped_or_tolerated(settings: Settings) -> None:
     with client_with_handler(handler) as client:
         models = plugin.fetch_models(make_provider(), client, settings)
     assert shown == ["llama3.2:latest"]
-    assert models == [
+    assert_unreadable_handed_on(models, [1, 2])
+    assert models[:1] == [
         ModelRecord(
             model_id="llama3.2:latest",
             capabilities=("chat", "completion"),

@@ -16,6 +16,7 @@ from aisync.settings import Settings
 from aisync_providers import openrouter as plugin
 from tests.providers.helpers import (
     assert_other_types_ignored,
+    assert_unreadable_handed_on,
     by_id,
     client_with_handler,
     provider_for,
@@ -183,7 +184,7 @@ def test_wrong_shapes_are_bad_responses(settings: Settings, body: Any, message: 
         plugin.fetch_models(make_provider(), client, settings)
 
 
-def test_odd_entries_are_skipped_or_tolerated(settings: Settings) -> None:
+def test_odd_entries_are_counted_or_tolerated(settings: Settings) -> None:
     entries: list[Any] = [
         "openai/gpt-4o",
         {"id": 7},
@@ -203,7 +204,8 @@ def test_odd_entries_are_skipped_or_tolerated(settings: Settings) -> None:
     ]
     with client_with_handler(lambda request: httpx.Response(200, json={"data": entries})) as client:
         models = plugin.fetch_models(make_provider(), client, settings)
-    assert models == [ModelRecord(model_id="acme/odd", context_window=4096, raw=entries[3])]
+    assert_unreadable_handed_on(models, [0, 1, 2])
+    assert models[3:] == [ModelRecord(model_id="acme/odd", context_window=4096, raw=entries[3])]
 
 
 @pytest.mark.parametrize(
