@@ -45,6 +45,9 @@ KEY_VARIABLES = (
     "GROQ_API_KEY",
     "DEEPSEEK_API_KEY",
     "OLLAMA_HOST",
+    "COHERE_API_KEY",
+    "CO_API_KEY",
+    "CO_API_URL",
     "NO_COLOR",
 )
 
