@@ -9,7 +9,14 @@ import pytest
 from tests import databases
 
 #: Request headers and query parameters that carry credentials: never written to a cassette.
-SECRET_HEADERS = ("authorization", "x-api-key", "x-goog-api-key", "cookie", "openai-organization")
+SECRET_HEADERS = (
+    "authorization",
+    "x-api-key",
+    "x-goog-api-key",
+    "cookie",
+    "openai-organization",
+    "api-key",
+)
 SECRET_QUERY_PARAMETERS = ("key", "api_key")
 
 
@@ -48,6 +55,8 @@ KEY_VARIABLES = (
     "COHERE_API_KEY",
     "CO_API_KEY",
     "CO_API_URL",
+    "AZURE_OPENAI_API_KEY",
+    "AZURE_OPENAI_ENDPOINT",
     "NO_COLOR",
 )
 
