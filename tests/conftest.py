@@ -16,6 +16,9 @@ SECRET_HEADERS = (
     "cookie",
     "openai-organization",
     "api-key",
+    "x-amz-date",
+    "x-amz-security-token",
+    "x-amz-content-sha256",
 )
 SECRET_QUERY_PARAMETERS = ("key", "api_key")
 
@@ -57,6 +60,12 @@ KEY_VARIABLES = (
     "CO_API_URL",
     "AZURE_OPENAI_API_KEY",
     "AZURE_OPENAI_ENDPOINT",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_PROFILE",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
     "NO_COLOR",
 )
 

@@ -13,6 +13,7 @@ from tests.providers.helpers import CASSETTES, cassette_folder
 CASSETTE_COUNTS = {
     "anthropic": 5,
     "azure_openai": 6,
+    "bedrock": 4,
     "cohere": 6,
     "deepseek": 4,
     "gemini": 6,
