@@ -9,7 +9,17 @@ import pytest
 from tests import databases
 
 #: Request headers and query parameters that carry credentials: never written to a cassette.
-SECRET_HEADERS = ("authorization", "x-api-key", "x-goog-api-key", "cookie", "openai-organization")
+SECRET_HEADERS = (
+    "authorization",
+    "x-api-key",
+    "x-goog-api-key",
+    "cookie",
+    "openai-organization",
+    "api-key",
+    "x-amz-date",
+    "x-amz-security-token",
+    "x-amz-content-sha256",
+)
 SECRET_QUERY_PARAMETERS = ("key", "api_key")
 
 
@@ -45,6 +55,17 @@ KEY_VARIABLES = (
     "GROQ_API_KEY",
     "DEEPSEEK_API_KEY",
     "OLLAMA_HOST",
+    "COHERE_API_KEY",
+    "CO_API_KEY",
+    "CO_API_URL",
+    "AZURE_OPENAI_API_KEY",
+    "AZURE_OPENAI_ENDPOINT",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_PROFILE",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
     "NO_COLOR",
 )
 

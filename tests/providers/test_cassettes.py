@@ -12,6 +12,9 @@ from tests.providers.helpers import CASSETTES, cassette_folder
 #: is added or renamed show up here, and every folder must be listed (see below).
 CASSETTE_COUNTS = {
     "anthropic": 5,
+    "azure_openai": 6,
+    "bedrock": 4,
+    "cohere": 6,
     "deepseek": 4,
     "gemini": 6,
     "groq": 6,
