@@ -56,6 +56,7 @@ INFO = ProviderInfo(
     api_key_env_vars=(KEY_VARIABLE,),
     base_url_env_vars=(ENDPOINT_VARIABLE,),
     discovered_by_key=False,
+    listed_unconfigured=False,
 )
 
 DEFAULT_API_VERSION = "2022-12-01"

@@ -53,6 +53,7 @@ INFO = ProviderInfo(
     display_name="Amazon Bedrock",
     requires_api_key=False,
     discovered_by_key=False,
+    listed_unconfigured=False,
 )
 
 INSTALL_HINT = "Bedrock needs botocore: pip install 'aisync[bedrock]'"

@@ -165,6 +165,17 @@ def test_an_unconfigured_preset_is_not_listed_but_can_be_named() -> None:
     assert {"openai", "gemini"} <= listed
 
 
+def test_named_only_cloud_providers_are_not_listed_until_configured() -> None:
+    """Bedrock (any AWS credentials) and Azure OpenAI (a resource per instance) are named
+    explicitly; an unconfigured machine does not offer them as if they were set up."""
+    found = discovered({})["discovery"]
+    listed = {p.name for p in found.providers}
+    assert "bedrock" not in listed and "azure-openai" not in listed
+    assert found.get("bedrock") is not None and found.get("azure-openai") is not None
+    configured = discovered({"AISYNC_BEDROCK_ENABLED": "true"})["discovery"]
+    assert "bedrock" in {p.name for p in configured.providers}
+
+
 @pytest.mark.parametrize(
     "environ",
     [{"AISYNC_HUGGINGFACE_ENABLED": "true"}, {"AISYNC_HUGGINGFACE_API_KEY": "own"}],
