@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from aisync.catalog_records import (
     VERSION_FIELDS,
@@ -17,8 +18,10 @@ from aisync.catalog_records import (
 )
 from aisync.cli.render import Output, number
 from aisync.cli.tables import cell, duration, print_fields, print_table, when
-from aisync.discovery import AvailableType
 from aisync.records import API
+
+if TYPE_CHECKING:
+    from aisync.discovery import AvailableType
 
 STATUS_MARKS = {"synced": "✓", "skipped": "⏭", "failed": "❌"}
 #: What `models show --sources` says of a field nothing gave a value.
