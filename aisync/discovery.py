@@ -189,7 +189,7 @@ def select(
             and not (p.development_only and settings.production)
         ]
         if not chosen:
-            raise UsageError(NO_PROVIDERS)
+            raise UsageError(_no_providers(discovery))
         return chosen
     chosen = []
     for name in dict.fromkeys(requested):
@@ -207,6 +207,23 @@ def select(
             raise UsageError(f"Provider '{name}' is disabled in the settings")
         chosen.append(provider)
     return chosen
+
+
+def _no_providers(discovery: Discovery) -> str:
+    """The seed's line, with what to do about it: the key variables that opt a provider
+    in (the built-in types; presets are listed by `providers --available`)."""
+    variables = [
+        info.api_key_env_vars[0]
+        for name, info in sorted(discovery.kinds.items())
+        if info.discovered_by_key
+        and info.api_key_env_vars
+        and discovery.origins.get(name) != "presets"
+    ]
+    hint = f"set {', '.join(variables)}" if variables else "configure a provider"
+    return (
+        f"{NO_PROVIDERS[:-1]}: {hint} (`aisync providers --available` lists every type), "
+        "or try `aisync sync-models --provider mock`."
+    )
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from aisync.cli import FullHelpGroup
 from aisync.cli.options import common_options, settings_from
 from aisync.cli.render import Output, render_overrides
 from aisync.errors import AisyncError, UsageError
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
 
-@click.group()
+@click.group(cls=FullHelpGroup)
 def override() -> None:
     """Correct a model's field; the correction survives every sync."""
 
