@@ -21,19 +21,36 @@ from aisync.discovery import AvailableType
 from aisync.records import API
 
 STATUS_MARKS = {"synced": "✓", "skipped": "⏭", "failed": "❌"}
+#: Capabilities as short tags, for a models table that must fit a narrow terminal.
+CAPABILITY_TAGS = {
+    "completion": "compl",
+    "embedding": "embed",
+    "image_generation": "img-gen",
+    "video_generation": "video-gen",
+    "audio_input": "audio",
+    "transcription": "stt",
+    "function_calling": "tools",
+    "structured_output": "json",
+    "reasoning": "reason",
+    "moderation": "moder",
+    "fine_tuning": "tune",
+}
 #: What `models show --sources` says of a field nothing gave a value.
 NO_SOURCE = "no source knows it"
 
 
 def render_providers(providers: Sequence[ProviderStatus], output: Output) -> None:
     headers = ("PROVIDER", "PLUGIN", "CREDENTIALS", "BASE URL", "LAST SYNC", "MODELS", "LAST ERROR")
-    print_table(output, headers, [_provider_row(p) for p in providers])
+    rows = [_provider_row(p) for p in providers]
+    drop = ("BASE URL", "LAST SYNC", "CREDENTIALS")
+    print_table(output, headers, rows, solid=("PROVIDER",), drop=drop)
 
 
 def render_available(types: Sequence[AvailableType], output: Output) -> None:
     """`providers --available`: each type, its key variables, when and whether it syncs here."""
     headers = ("TYPE", "PROVIDER", "PLUGIN", "KEY VARIABLE", "SYNCS", "HERE")
-    print_table(output, headers, [_available_row(t) for t in types])
+    rows = [_available_row(t) for t in types]
+    print_table(output, headers, rows, solid=("TYPE",), drop=("PLUGIN", "PROVIDER"))
 
 
 def _available_row(kind: AvailableType) -> tuple[str, ...]:
@@ -91,7 +108,10 @@ def render_models(models: Sequence[CatalogModel], output: Output, *, removed: bo
         if removed:
             row.append(cell(model.removed_at))
         rows.append(row)
-    print_table(output, headers, rows)
+    tags = [" ".join(CAPABILITY_TAGS.get(c, c) for c in m.capabilities) or "-" for m in models]
+    drop = ("CAPABILITIES", "MAX OUTPUT", "OUTPUT $/M", "INPUT $/M")
+    solid = ("PROVIDER", "MODEL")
+    print_table(output, headers, rows, solid=solid, drop=drop, short={"CAPABILITIES": tags})
 
 
 def render_history(history: ModelHistory, output: Output) -> None:
@@ -199,7 +219,16 @@ def render_runs(runs: Sequence[RunRecord], output: Output) -> None:
                 str(sum(p.models_removed for p in outcomes)),
             )
         )
-    print_table(output, headers, rows)
+    counts = [_outcome_count(run) for run in runs]
+    drop = ("DURATION", "PROVIDERS", "REMOVED", "CHANGED")
+    solid = ("RUN", "STATUS")
+    print_table(output, headers, rows, solid=solid, drop=drop, short={"PROVIDERS": counts})
+
+
+def _outcome_count(run: RunRecord) -> str:
+    """`3` or `3 (1 ❌)`: the providers of a run, when their names do not fit."""
+    failed = sum(p.status == "failed" for p in run.providers)
+    return f"{len(run.providers)} ({failed} ❌)" if failed else str(len(run.providers))
 
 
 def render_run(run: RunRecord, output: Output) -> None:
@@ -243,7 +272,8 @@ def render_run(run: RunRecord, output: Output) -> None:
         )
         for p in run.providers
     ]
-    print_table(output, headers, rows)
+    drop = ("DURATION", "REASON", "REMOVED", "CHANGED")
+    print_table(output, headers, rows, solid=("PROVIDER", "STATUS"), drop=drop)
 
 
 def render_changes(changes: Sequence[Change], output: Output) -> None:
@@ -259,7 +289,8 @@ def render_changes(changes: Sequence[Change], output: Output) -> None:
         )
         for c in changes
     ]
-    print_table(output, headers, rows)
+    solid = ("PROVIDER", "MODEL", "CHANGE")
+    print_table(output, headers, rows, solid=solid, drop=("VERSION", "WHEN"))
 
 
 def render_stats(snapshots: Sequence[StatsSnapshot], output: Output, *, history: bool) -> None:
@@ -276,7 +307,8 @@ def render_stats(snapshots: Sequence[StatsSnapshot], output: Output, *, history:
                 row.append("-" if before is None else _delta(value - before))
                 previous[(snapshot.provider, name)] = value
             rows.append(row)
-    print_table(output, (*headers, "CHANGE") if history else headers, rows)
+    headers = (*headers, "CHANGE") if history else headers
+    print_table(output, headers, rows, solid=("PROVIDER",), drop=("RUN", "SYNCED"))
 
 
 def _delta(difference: float) -> str:
