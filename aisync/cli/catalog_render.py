@@ -15,7 +15,7 @@ from aisync.catalog_records import (
     RunRecord,
     StatsSnapshot,
 )
-from aisync.cli.render import Output, number
+from aisync.cli.render import Output, number, shown_figures
 from aisync.cli.tables import cell, duration, print_fields, print_table, when
 from aisync.discovery import AvailableType
 from aisync.records import API
@@ -99,7 +99,7 @@ def render_models(models: Sequence[CatalogModel], output: Output, *, removed: bo
         row = [
             model.provider,
             model.model_id,
-            cell(model.context_window),
+            _context(model),
             cell(model.max_output_tokens),
             cell(model.input_price_per_mtok),
             cell(model.output_price_per_mtok),
@@ -112,6 +112,14 @@ def render_models(models: Sequence[CatalogModel], output: Output, *, removed: bo
     drop = ("CAPABILITIES", "MAX OUTPUT", "OUTPUT $/M", "INPUT $/M")
     solid = ("PROVIDER", "MODEL")
     print_table(output, headers, rows, solid=solid, drop=drop, short={"CAPABILITIES": tags})
+
+
+def _context(model: CatalogModel) -> str:
+    """The context window; when only the input limit is known (a dated snapshot), that,
+    marked `in`: `1047576 in`."""
+    if model.context_window is None and model.max_input_tokens is not None:
+        return f"{number(model.max_input_tokens)} in"
+    return cell(model.context_window)
 
 
 def render_history(history: ModelHistory, output: Output) -> None:
@@ -294,12 +302,18 @@ def render_changes(changes: Sequence[Change], output: Output) -> None:
 
 
 def render_stats(snapshots: Sequence[StatsSnapshot], output: Output, *, history: bool) -> None:
-    """Long format, one figure per line; with history, how each moved since the sync before."""
+    """A figure x provider grid; with history, one figure per line and how each moved since
+    the sync before. Families of zero models are left out (`shown_figures`)."""
+    if not history:
+        _render_stats_grid(snapshots, output)
+        return
     headers = ("PROVIDER", "SYNCED", "RUN", "STATISTIC", "VALUE")
     rows = []
     previous: dict[tuple[str, str], float] = {}
     for snapshot in snapshots:
         for name, value in snapshot.figures.items():
+            if not (value or previous.get((snapshot.provider, name)) or name == "Total"):
+                continue
             row = [snapshot.provider, when(snapshot.synced_at), str(snapshot.run_id), name]
             row.append(number(value))
             if history:
@@ -309,6 +323,19 @@ def render_stats(snapshots: Sequence[StatsSnapshot], output: Output, *, history:
             rows.append(row)
     headers = (*headers, "CHANGE") if history else headers
     print_table(output, headers, rows, solid=("PROVIDER",), drop=("RUN", "SYNCED"))
+
+
+def _render_stats_grid(snapshots: Sequence[StatsSnapshot], output: Output) -> None:
+    """One row per figure, one column per provider; when each was synced above it."""
+    for snapshot in snapshots:
+        output.line(f"{snapshot.provider}: run {snapshot.run_id}, {when(snapshot.synced_at)}")
+    output.line()
+    names: dict[str, None] = {}
+    for snapshot in snapshots:
+        names.update(dict.fromkeys(shown_figures(snapshot.figures)))
+    headers = ("STATISTIC", *(s.provider for s in snapshots))
+    rows = [(name, *(cell(s.figures.get(name)) for s in snapshots)) for name in names]
+    print_table(output, headers, rows, solid=headers)
 
 
 def _delta(difference: float) -> str:

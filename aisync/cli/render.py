@@ -7,7 +7,7 @@ by itself when the stream is not a terminal or `NO_COLOR` is set.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, ClassVar
@@ -173,8 +173,14 @@ def _render_synced(result: ProviderResult, output: Output) -> None:
         return
     output.line("  ✓ Statistics updated", style="green")
     if output.verbose:
-        for name, value in result.stats.items():
+        for name, value in shown_figures(result.stats).items():
             output.line(f"    - {name}: {number(value)}")
+
+
+def shown_figures(figures: Mapping[str, float]) -> dict[str, float]:
+    """The figures worth a line: a family of zero models (`Claude Opus: 0` on an account
+    without Opus) says nothing; `Total` is shown even at zero. `--json` keeps them all."""
+    return {name: value for name, value in figures.items() if value or name == "Total"}
 
 
 def _render_dry_run(result: ProviderResult, output: Output) -> None:
