@@ -36,6 +36,7 @@ from aisync.fetch import fetch_models, redacted, without_key
 from aisync.http import build_client
 from aisync.normalize import normalize
 from aisync.plugins import Plugins, call_each, get_plugin_manager
+from aisync.preview import dry_run_changes
 from aisync.progress import PagesFetched, page_counter
 from aisync.records import ModelRecord, Provider
 from aisync.report import (
@@ -471,6 +472,9 @@ class _Run:
             warnings=tuple(_redact(w, provider) for w in warnings),
             duration_ms=_elapsed_ms(clock),
         )
+        if self.dry_run:
+            would = dry_run_changes(self.settings, provider.name, diff)
+            result = dataclasses.replace(result, would=would)
         self.ledger.write(diff, result)
         return result
 
