@@ -63,7 +63,9 @@ def discover(plugins: Plugins, settings: Settings) -> Discovery:
         else:
             problem = _unknown_type(name, kind, infos, settings, bool(plugins.failures))
             skipped.append(SkippedProvider(name, problem))
-    _check_untyped(infos, settings)
+    if not plugins.failures:
+        # While a plugin failed to load, a table may be for one of its types.
+        _check_untyped(infos, settings)
     listed: list[Provider] = []
     unlisted: list[Provider] = []
     for name, info in sorted(instances.items()):
