@@ -165,6 +165,8 @@ class Catalog:
                 sort=field,
                 descending=descending,
             )
+            if not rows and provider is not None:
+                _check_known(connection, provider)
         return [_model(row) for row in rows]
 
     def model(self, provider: str, model_id: str) -> CatalogModel:
@@ -338,6 +340,13 @@ def _moment(text: str) -> datetime:
     except (ValueError, OverflowError):
         # Year 1 or 9999 seen from another zone has no UTC time Python can hold.
         raise UsageError(f"Invalid time: {text!r} (out of range)") from None
+
+
+def _check_known(connection: Connection, provider: str) -> None:
+    """`models --provider opnai` is a typo to point out, not "No models match."""
+    known = queries.known_providers(connection)
+    if provider not in known:
+        raise NotFound(f"Unknown provider '{provider}'. Known: {', '.join(known) or 'none'}")
 
 
 def _checked_id(value: int, what: str) -> int:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from difflib import get_close_matches
 from typing import cast
 
-from aisync.errors import UsageError
+from aisync.errors import ConfigError, UsageError
 from aisync.plugins import Plugins, call_each
 from aisync.records import Provider, ProviderInfo
 from aisync.report import SkippedProvider
@@ -60,7 +61,11 @@ def discover(plugins: Plugins, settings: Settings) -> Discovery:
         if kind in infos:
             instances[name] = infos[kind]
         else:
-            skipped.append(SkippedProvider(name, f"unknown provider type '{kind}'"))
+            problem = _unknown_type(name, kind, infos, settings, bool(plugins.failures))
+            skipped.append(SkippedProvider(name, problem))
+    if not plugins.failures:
+        # While a plugin failed to load, a table may be for one of its types.
+        _check_untyped(infos, settings)
     listed: list[Provider] = []
     unlisted: list[Provider] = []
     for name, info in sorted(instances.items()):
@@ -68,6 +73,33 @@ def discover(plugins: Plugins, settings: Settings) -> Discovery:
         provider = resolve(name, info, settings, config)
         (listed if _listed(provider, info, settings, config) else unlisted).append(provider)
     return Discovery(tuple(listed), tuple(skipped), origins, tuple(unlisted), infos)
+
+
+def _unknown_type(
+    name: str, kind: str, infos: Mapping[str, ProviderInfo], settings: Settings, broken: bool
+) -> str:
+    """Why instance `name` cannot be set up. A typo (`opnai`) is a `ConfigError` naming the
+    file, the table and the closest type; while a plugin failed to load, the type may be
+    that plugin's, so only this instance is skipped and the others still sync."""
+    reason = f"unknown provider type '{kind}'{_closest(kind, infos)}"
+    if broken:
+        return f"{reason} (or a type of a plugin that failed to load)"
+    raise ConfigError(f"[providers.{name}] in {settings.config_path}: {reason}")
+
+
+def _check_untyped(infos: Mapping[str, ProviderInfo], settings: Settings) -> None:
+    """A table for a new instance name without `type` would otherwise be ignored silently."""
+    for name, table in settings.provider_tables.items():
+        if "type" not in table and name not in infos:
+            raise ConfigError(
+                f"[providers.{name}] in {settings.config_path} has no 'type' and '{name}' is "
+                f'not a provider type{_closest(name, infos)}: add type = "..."'
+            )
+
+
+def _closest(word: str, infos: Mapping[str, ProviderInfo]) -> str:
+    match = get_close_matches(word, list(infos), n=1, cutoff=0.5)
+    return f" (did you mean '{match[0]}'?)" if match else ""
 
 
 def _infos(offered: object) -> list[ProviderInfo]:
@@ -159,11 +191,14 @@ def select(
             and not (p.development_only and settings.production)
         ]
         if not chosen:
-            raise UsageError(NO_PROVIDERS)
+            raise UsageError(_no_providers(discovery))
         return chosen
     chosen = []
     for name in dict.fromkeys(requested):
         provider = discovery.get(name)
+        broken = next((s for s in discovery.skipped if s.name == name), None)
+        if provider is None and broken is not None:
+            raise UsageError(f"Provider '{name}' cannot be synced: {broken.reason}")
         if provider is None:
             known = ", ".join(p.name for p in discovery.providers) or "none"
             raise UsageError(f"Unknown provider '{name}'. Available: {known}")
@@ -174,6 +209,23 @@ def select(
             raise UsageError(f"Provider '{name}' is disabled in the settings")
         chosen.append(provider)
     return chosen
+
+
+def _no_providers(discovery: Discovery) -> str:
+    """The seed's line, with what to do about it: the key variables that opt a provider
+    in (the built-in types; presets are listed by `providers --available`)."""
+    variables = [
+        info.api_key_env_vars[0]
+        for name, info in sorted(discovery.kinds.items())
+        if info.discovered_by_key
+        and info.api_key_env_vars
+        and discovery.origins.get(name) != "presets"
+    ]
+    hint = f"set {', '.join(variables)}" if variables else "configure a provider"
+    return (
+        f"{NO_PROVIDERS[:-1]}: {hint} (`aisync providers --available` lists every type), "
+        "or try `aisync sync-models --provider mock`."
+    )
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from aisync.fetch import fetch_models, redacted, without_key
 from aisync.http import build_client
 from aisync.normalize import normalize
 from aisync.plugins import Plugins, call_each, get_plugin_manager
+from aisync.preview import dry_run_changes
 from aisync.progress import PagesFetched, page_counter
 from aisync.records import ModelRecord, Provider
 from aisync.report import (
@@ -471,6 +472,9 @@ class _Run:
             warnings=tuple(_redact(w, provider) for w in warnings),
             duration_ms=_elapsed_ms(clock),
         )
+        if self.dry_run:
+            would = dry_run_changes(self.settings, provider.name, diff)
+            result = dataclasses.replace(result, would=would)
         self.ledger.write(diff, result)
         return result
 
@@ -503,25 +507,13 @@ class _Run:
             skipped_providers=discovery.skipped,
             warnings=tuple(self.enrichment.run_warnings() if self.enrichment else ()),
         )
-        if message is not None and not self.dry_run:
-            report = self._record_refused_run(report)
-        elif self.ledger is not None:
+        # A run refused before it started (unknown provider, no credentials) records
+        # nothing: `sync_runs` has no column for its reason, and an empty failed run row
+        # would only say "something failed" while the reason went to stderr.
+        if self.ledger is not None:
             self.ledger.close_run(status=report.status, exit_code=report.exit_code)
         self._notify(report)
         return report
-
-    def _record_refused_run(self, report: SyncReport) -> SyncReport:
-        """A run refused before it started (unknown provider, no credentials) is still a
-        run: cron's failures must show in `sync_runs`."""
-        ledger = self._open_ledger()
-        try:
-            run_id = ledger.begin(
-                started_at=self.started_at, forced=self.force, requested=self.requested
-            )
-            ledger.close_run(status=report.status, exit_code=report.exit_code)
-        finally:
-            ledger.release()
-        return dataclasses.replace(report, run_id=run_id)
 
     def _notify(self, report: SyncReport) -> None:
         """Call every `sync_finished` hook; a failing one is logged, never fatal."""

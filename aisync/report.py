@@ -22,6 +22,27 @@ EXIT_TERMINATED = 143
 
 
 @dataclass(frozen=True)
+class DryRunChanges:
+    """What a dry run found a sync would do to one provider's models, by id."""
+
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    #: Model id -> field -> (stored value, new value), as JSON values; `{}` for a model
+    #: whose raw payload or field origins alone changed.
+    changed: Mapping[str, Mapping[str, tuple[Any, Any]]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "would_add": list(self.added),
+            "would_remove": list(self.removed),
+            "would_change": {
+                model_id: {name: list(pair) for name, pair in fields.items()}
+                for model_id, fields in self.changed.items()
+            },
+        }
+
+
+@dataclass(frozen=True)
 class ProviderResult:
     provider: str
     #: synced, skipped or failed (in a dry run, synced means "would sync")
@@ -39,13 +60,17 @@ class ProviderResult:
     model_ids: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     duration_ms: int = 0
+    #: A dry run's detail of what a sync would change (None outside dry runs).
+    would: DryRunChanges | None = None
 
     @property
     def changes_catalog(self) -> bool:
         return bool(self.added or self.changed or self.removed)
 
     def to_dict(self) -> dict[str, Any]:
+        would = self.would.to_dict() if self.would is not None else {}
         return {
+            **would,
             "provider": self.provider,
             "status": self.status,
             "reason": self.reason,

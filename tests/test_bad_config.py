@@ -196,7 +196,7 @@ def test_unreadable_config_file(tmp_path: Path) -> None:
             "The driver for oracle+cx_oracle is not installed (cx_Oracle): aisync supports "
             "SQLite, PostgreSQL (postgresql+psycopg://) and MariaDB/MySQL (mysql+pymysql://)",
         ),
-        ("not a url", "Invalid database URL: <unparseable database URL>"),
+        ("not a url://x", "Invalid database URL: <unparseable database URL>"),
         ("sqlite:////proc/nope/catalog.db", "Cannot create the database directory /proc/nope"),
     ],
 )

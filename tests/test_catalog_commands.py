@@ -205,8 +205,10 @@ def test_stats_latest_and_history(env: dict[str, str]) -> None:
     assert [(s["provider"], s["run_id"]) for s in latest] == [("mock", 3), ("mock-eu", 2)]
     figures = sql(env, "SELECT name, value FROM provider_stats WHERE run_id = 3 ORDER BY id")
     assert latest[0]["figures"] == dict(figures)
-    rows = table(run(env, "stats", "--provider", "mock").stdout)
-    assert [(r[3], float(r[4])) for r in rows] == figures
+    lines = run(env, "stats", "--provider", "mock").stdout.splitlines()
+    assert lines[0].startswith("mock: run 3, ")
+    rows = table("\n".join(lines[2:]))
+    assert [(r[0], float(r[1])) for r in rows] == [f for f in figures if f[1]]
     history = json.loads(run(env, "stats", "--json", "--history", "--provider", "mock").stdout)
     assert [s["run_id"] for s in history] == [1, 2, 3]
     rows = table(run(env, "stats", "--history", "--provider", "mock").stdout)

@@ -54,6 +54,8 @@ def test_first_sync_prints_the_seed_blocks(env: dict[str, str]) -> None:
         "  ✓ Statistics updated\n\n"
         "Sync completed successfully!\n"
         "Total: 3 models synced across 1 provider\n"
+        f"Catalog created at {env['AISYNC_DATABASE_URL'].removeprefix('sqlite:///')}: "
+        "browse it with `aisync models`.\n"
     )
 
 
@@ -101,7 +103,7 @@ def test_json_report(env: dict[str, str]) -> None:
 def test_mock_is_skipped_in_production_unless_named(env: dict[str, str]) -> None:
     result = run(["sync-models"], env)
     assert result.exit_code == 1
-    assert result.stderr.strip() == "No providers available for synchronization."
+    assert result.stderr.startswith("No providers available for synchronization")
     env["AISYNC_ENV"] = "development"
     assert run(["sync-models"], env).exit_code == 0
 
@@ -191,6 +193,9 @@ def test_dry_run_writes_nothing_and_exits_3_on_changes(
         "  Would sync: 3 models\n"
         "  Last synced: Never\n"
         "  Would add 3, change 0, remove 0\n"
+        "    + mock-advanced\n"
+        "    + mock-basic\n"
+        "    + mock-model\n"
         "  Models:\n"
         "    - mock-model\n"
         "    - mock-advanced\n"

@@ -23,7 +23,22 @@ from aisync import __version__  # noqa: E402
 from aisync.report import EXIT_INTERRUPTED, EXIT_USAGE  # noqa: E402
 
 
-class AisyncGroup(click.Group):
+class FullHelpGroup(click.Group):
+    """A group whose `--help` shows each command's whole first sentence, wrapped, where
+    click would cut it at "..." to fit one line."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=1000)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+class AisyncGroup(FullHelpGroup):
     """A group whose usage errors exit 64 (EX_USAGE) and Ctrl-C exits 130."""
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
@@ -42,7 +57,21 @@ class AisyncGroup(click.Group):
         sys.exit(code if isinstance(code, int) else 0)
 
 
-@click.group(cls=AisyncGroup, context_settings={"help_option_names": ["-h", "--help"]})
+EXAMPLES = """Examples:
+
+\b
+  aisync sync-models --provider mock   a first sync, offline, no key needed
+  aisync providers                     each provider and the key it reads
+  export OPENAI_API_KEY=sk-...         then sync every provider with a key:
+  aisync sync-models
+  aisync models --sort -context_window
+  aisync changes --since 7d
+"""
+
+
+@click.group(
+    cls=AisyncGroup, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXAMPLES
+)
 @click.version_option(__version__, prog_name="aisync")
 def cli() -> None:
     """Keep a SQL history of the AI models every provider serves."""

@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from aisync.catalog_records import RUN_STATUSES, SORT_FIELDS
-from aisync.cli import catalog_render
+from aisync.cli import FullHelpGroup, catalog_render
 from aisync.cli.options import TEXT, common_options, settings_from
 from aisync.cli.render import Output
 from aisync.cli.tables import print_json
@@ -49,6 +50,17 @@ class Since(click.ParamType):  # type: ignore[type-arg]  # generic in newer clic
             return parse_since(str(value))
         except UsageError as exc:
             self.fail(str(exc), param, ctx)
+
+
+class SortField(click.ParamType):  # type: ignore[type-arg]  # generic in newer clicks only
+    """`FIELD` or `-FIELD`: the help lists the fields once, grouped, not every field twice."""
+
+    name = "[-]FIELD"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if str(value).removeprefix("-") not in SORT_FIELDS:
+            self.fail(f"{value!r} is not a field to sort by: {', '.join(SORT_FIELDS)}", param, ctx)
+        return str(value)
 
 
 def ask(database_url: str | None, config_path: str | None, question: Callable[[Catalog], T]) -> T:
@@ -90,14 +102,36 @@ def providers(
     available: bool, as_json: bool, database_url: str | None, config_path: str | None
 ) -> int:
     """Every provider: plugin, credentials, base URL, last sync, models listed, last error."""
-    if available:
-        return available_providers(as_json, config_path)
+    missing = _missing_catalog(database_url, config_path)
+    if available or missing is not None:
+        note = None
+        if missing is not None and not available:
+            note = (
+                f"No catalog at {missing} yet: these are the provider types aisync can sync. "
+                "Set a key variable, then run `aisync sync-models`."
+            )
+        return available_providers(as_json, config_path, note)
     found = ask(database_url, config_path, lambda catalog: catalog.providers())
     return show(found, as_json, "No providers.", partial(catalog_render.render_providers, found))
 
 
-def available_providers(as_json: bool, config_path: str | None) -> int:
-    """`providers --available`: from the plugins and the settings alone, no catalog."""
+def _missing_catalog(database_url: str | None, config_path: str | None) -> Path | None:
+    """The SQLite file of a catalog not created yet: before the first sync, `providers`
+    answers from the plugins alone instead of failing."""
+    from sqlalchemy.exc import ArgumentError
+
+    from aisync.db.connect import sqlite_path
+
+    try:
+        path = sqlite_path(settings_from(config_path, database_url=database_url).database_url)
+    except (AisyncError, ArgumentError):
+        return None  # `ask` reports it as it does for every command
+    return path if path is not None and not path.exists() else None
+
+
+def available_providers(as_json: bool, config_path: str | None, note: str | None = None) -> int:
+    """`providers --available`: from the plugins and the settings alone, no catalog (with
+    `note` on stderr once the listing is sure to come: before the first sync)."""
     from aisync.discovery import available_types, discover
     from aisync.plugins import get_plugin_manager
 
@@ -107,23 +141,32 @@ def available_providers(as_json: bool, config_path: str | None) -> int:
     except AisyncError as exc:
         Output().error(str(exc))
         raise click.exceptions.Exit(1) from None
+    if note is not None:
+        Output().err.print(note, markup=False)
     render = partial(catalog_render.render_available, found)
     return show(found, as_json, "No provider types.", render)
 
 
-@click.group(invoke_without_command=True)
+@click.group(cls=FullHelpGroup, invoke_without_command=True)
 @provider_option
-@click.option("--capability", type=click.Choice(CAPABILITIES), help="Only models with it.")
+@click.option(
+    "--capability",
+    type=click.Choice(CAPABILITIES),
+    metavar="CAP",
+    help=f"Only models with it: {', '.join(CAPABILITIES)}.",
+)
 @click.option(
     "--search", type=TEXT, metavar="TEXT", help="Part of the model id or name (A-Z in either case)."
 )
 @click.option("--include-removed", is_flag=True, help="Also models no longer listed.")
 @click.option(
     "--sort",
-    type=click.Choice([*SORT_FIELDS, *(f"-{name}" for name in SORT_FIELDS)]),
+    type=SortField(),
     default="provider",
     show_default=True,
-    help="Sort by this field; a leading - sorts descending. Missing values come last.",
+    help="Sort by FIELD; a leading - sorts descending; missing values come last. "
+    f"FIELD: {', '.join(SORT_FIELDS[:4])}; or a version field: "
+    f"{', '.join(SORT_FIELDS[4:])}.",
 )
 @json_option
 @common_options
@@ -178,7 +221,7 @@ def show_model(
     return show(history, as_json, "", partial(catalog_render.render_history, history))
 
 
-@click.group(invoke_without_command=True)
+@click.group(cls=FullHelpGroup, invoke_without_command=True)
 @click.option(
     "--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Newest N runs."
 )

@@ -16,7 +16,7 @@ from aisync.catalog_records import (
     RunRecord,
     StatsSnapshot,
 )
-from aisync.cli.render import Output, number
+from aisync.cli.render import Output, number, shown_figures
 from aisync.cli.tables import cell, duration, print_fields, print_table, when
 from aisync.records import API
 
@@ -24,19 +24,36 @@ if TYPE_CHECKING:
     from aisync.discovery import AvailableType
 
 STATUS_MARKS = {"synced": "✓", "skipped": "⏭", "failed": "❌"}
+#: Capabilities as short tags, for a models table that must fit a narrow terminal.
+CAPABILITY_TAGS = {
+    "completion": "compl",
+    "embedding": "embed",
+    "image_generation": "img-gen",
+    "video_generation": "video-gen",
+    "audio_input": "audio",
+    "transcription": "stt",
+    "function_calling": "tools",
+    "structured_output": "json",
+    "reasoning": "reason",
+    "moderation": "moder",
+    "fine_tuning": "tune",
+}
 #: What `models show --sources` says of a field nothing gave a value.
 NO_SOURCE = "no source knows it"
 
 
 def render_providers(providers: Sequence[ProviderStatus], output: Output) -> None:
     headers = ("PROVIDER", "PLUGIN", "CREDENTIALS", "BASE URL", "LAST SYNC", "MODELS", "LAST ERROR")
-    print_table(output, headers, [_provider_row(p) for p in providers])
+    rows = [_provider_row(p) for p in providers]
+    drop = ("BASE URL", "LAST SYNC", "CREDENTIALS")
+    print_table(output, headers, rows, solid=("PROVIDER",), drop=drop)
 
 
 def render_available(types: Sequence[AvailableType], output: Output) -> None:
     """`providers --available`: each type, its key variables, when and whether it syncs here."""
     headers = ("TYPE", "PROVIDER", "PLUGIN", "KEY VARIABLE", "SYNCS", "HERE")
-    print_table(output, headers, [_available_row(t) for t in types])
+    rows = [_available_row(t) for t in types]
+    print_table(output, headers, rows, solid=("TYPE",), drop=("PLUGIN", "PROVIDER"))
 
 
 def _available_row(kind: AvailableType) -> tuple[str, ...]:
@@ -85,7 +102,7 @@ def render_models(models: Sequence[CatalogModel], output: Output, *, removed: bo
         row = [
             model.provider,
             model.model_id,
-            cell(model.context_window),
+            _context(model),
             cell(model.max_output_tokens),
             cell(model.input_price_per_mtok),
             cell(model.output_price_per_mtok),
@@ -94,7 +111,18 @@ def render_models(models: Sequence[CatalogModel], output: Output, *, removed: bo
         if removed:
             row.append(cell(model.removed_at))
         rows.append(row)
-    print_table(output, headers, rows)
+    tags = [" ".join(CAPABILITY_TAGS.get(c, c) for c in m.capabilities) or "-" for m in models]
+    drop = ("CAPABILITIES", "MAX OUTPUT", "OUTPUT $/M", "INPUT $/M")
+    solid = ("PROVIDER", "MODEL")
+    print_table(output, headers, rows, solid=solid, drop=drop, short={"CAPABILITIES": tags})
+
+
+def _context(model: CatalogModel) -> str:
+    """The context window; when only the input limit is known (a dated snapshot), that,
+    marked `in`: `1047576 in`."""
+    if model.context_window is None and model.max_input_tokens is not None:
+        return f"{number(model.max_input_tokens)} in"
+    return cell(model.context_window)
 
 
 def render_history(history: ModelHistory, output: Output) -> None:
@@ -202,7 +230,16 @@ def render_runs(runs: Sequence[RunRecord], output: Output) -> None:
                 str(sum(p.models_removed for p in outcomes)),
             )
         )
-    print_table(output, headers, rows)
+    counts = [_outcome_count(run) for run in runs]
+    drop = ("DURATION", "PROVIDERS", "REMOVED", "CHANGED")
+    solid = ("RUN", "STATUS")
+    print_table(output, headers, rows, solid=solid, drop=drop, short={"PROVIDERS": counts})
+
+
+def _outcome_count(run: RunRecord) -> str:
+    """`3` or `3 (1 ❌)`: the providers of a run, when their names do not fit."""
+    failed = sum(p.status == "failed" for p in run.providers)
+    return f"{len(run.providers)} ({failed} ❌)" if failed else str(len(run.providers))
 
 
 def render_run(run: RunRecord, output: Output) -> None:
@@ -246,7 +283,8 @@ def render_run(run: RunRecord, output: Output) -> None:
         )
         for p in run.providers
     ]
-    print_table(output, headers, rows)
+    drop = ("DURATION", "REASON", "REMOVED", "CHANGED")
+    print_table(output, headers, rows, solid=("PROVIDER", "STATUS"), drop=drop)
 
 
 def render_changes(changes: Sequence[Change], output: Output) -> None:
@@ -262,16 +300,23 @@ def render_changes(changes: Sequence[Change], output: Output) -> None:
         )
         for c in changes
     ]
-    print_table(output, headers, rows)
+    solid = ("PROVIDER", "MODEL", "CHANGE")
+    print_table(output, headers, rows, solid=solid, drop=("VERSION", "WHEN"))
 
 
 def render_stats(snapshots: Sequence[StatsSnapshot], output: Output, *, history: bool) -> None:
-    """Long format, one figure per line; with history, how each moved since the sync before."""
+    """A figure x provider grid; with history, one figure per line and how each moved since
+    the sync before. Families of zero models are left out (`shown_figures`)."""
+    if not history:
+        _render_stats_grid(snapshots, output)
+        return
     headers = ("PROVIDER", "SYNCED", "RUN", "STATISTIC", "VALUE")
     rows = []
     previous: dict[tuple[str, str], float] = {}
     for snapshot in snapshots:
         for name, value in snapshot.figures.items():
+            if not (value or previous.get((snapshot.provider, name)) or name == "Total"):
+                continue
             row = [snapshot.provider, when(snapshot.synced_at), str(snapshot.run_id), name]
             row.append(number(value))
             if history:
@@ -279,7 +324,21 @@ def render_stats(snapshots: Sequence[StatsSnapshot], output: Output, *, history:
                 row.append("-" if before is None else _delta(value - before))
                 previous[(snapshot.provider, name)] = value
             rows.append(row)
-    print_table(output, (*headers, "CHANGE") if history else headers, rows)
+    headers = (*headers, "CHANGE") if history else headers
+    print_table(output, headers, rows, solid=("PROVIDER",), drop=("RUN", "SYNCED"))
+
+
+def _render_stats_grid(snapshots: Sequence[StatsSnapshot], output: Output) -> None:
+    """One row per figure, one column per provider; when each was synced above it."""
+    for snapshot in snapshots:
+        output.line(f"{snapshot.provider}: run {snapshot.run_id}, {when(snapshot.synced_at)}")
+    output.line()
+    names: dict[str, None] = {}
+    for snapshot in snapshots:
+        names.update(dict.fromkeys(shown_figures(snapshot.figures)))
+    headers = ("STATISTIC", *(s.provider for s in snapshots))
+    rows = [(name, *(cell(s.figures.get(name)) for s in snapshots)) for name in names]
+    print_table(output, headers, rows, solid=headers)
 
 
 def _delta(difference: float) -> str:

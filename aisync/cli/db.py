@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import click
 
+from aisync.cli import FullHelpGroup
 from aisync.cli.options import common_options, settings_from
 from aisync.cli.render import Output
 from aisync.errors import AisyncError, UsageError
 from aisync.report import EXIT_FAILED, EXIT_USAGE
 
 
-@click.group()
+@click.group(cls=FullHelpGroup)
 def db() -> None:
     """Inspect and migrate the catalog database schema."""
 

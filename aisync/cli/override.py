@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from aisync.cli import FullHelpGroup
 from aisync.cli.options import common_options, settings_from
 from aisync.cli.render import Output, render_overrides
 from aisync.errors import AisyncError, UsageError
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
 
-@click.group()
+@click.group(cls=FullHelpGroup)
 def override() -> None:
     """Correct a model's field; the correction survives every sync."""
 
@@ -27,12 +28,16 @@ def override() -> None:
 @click.argument("field")
 @click.argument("value")
 @click.option("--note", metavar="TEXT", help="Why: shown by `override list`.")
+@click.option(
+    "--force", is_flag=True, help="Set it even for a provider neither configured nor synced."
+)
 @common_options
 def set_command(
     target: str,
     field: str,
     value: str,
     note: str | None,
+    force: bool,
     database_url: str | None,
     config_path: str | None,
 ) -> int:
@@ -45,6 +50,8 @@ def set_command(
     def run(output: Output) -> None:
         provider, model_id = overrides.split_target(target)
         engine = _engine(database_url, config_path)
+        if not force:
+            _check_provider(engine, provider, config_path)
         saved = overrides.set_override(engine, provider, model_id, field, value, note=note)
         shown = json.dumps(saved.to_dict()["value"])
         output.line(f"Override set: {provider}/{model_id} {field} = {shown}")
@@ -98,6 +105,24 @@ def _engine(database_url: str | None, config_path: str | None) -> Engine:
     engine = open_engine(settings_from(config_path, database_url=database_url).database_url)
     ensure_schema(engine)
     return engine
+
+
+def _check_provider(engine: Engine, provider: str, config_path: str | None) -> None:
+    """An override for a provider nothing knows (a typo: `opnai`) would never apply."""
+    from aisync import queries
+    from aisync.discovery import discover
+    from aisync.plugins import get_plugin_manager
+
+    settings = settings_from(config_path)
+    discovery = discover(get_plugin_manager(), settings)
+    names = {p.name for p in (*discovery.providers, *discovery.unlisted)}
+    with engine.connect() as connection:
+        names.update(queries.known_providers(connection))
+    if provider not in names:
+        raise UsageError(
+            f"Provider '{provider}' is neither configured nor in the catalog "
+            f"(known: {', '.join(sorted(names)) or 'none'}); use --force to set it anyway"
+        )
 
 
 def _run(action: Callable[[Output], None]) -> int:

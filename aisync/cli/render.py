@@ -7,7 +7,7 @@ by itself when the stream is not a terminal or `NO_COLOR` is set.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, ClassVar
@@ -17,12 +17,14 @@ from rich.spinner import Spinner
 from rich.text import Text
 
 from aisync.progress import PagesFetched
-from aisync.report import ProviderResult, SyncReport
+from aisync.report import DryRunChanges, ProviderResult, SyncReport
 
 if TYPE_CHECKING:
     from aisync.overrides import Override
 
 PREVIEW_MODELS = 3
+#: How many ids a dry run lists per kind of change without -v.
+PREVIEW_CHANGES = 10
 
 
 class Output:
@@ -173,8 +175,14 @@ def _render_synced(result: ProviderResult, output: Output) -> None:
         return
     output.line("  ✓ Statistics updated", style="green")
     if output.verbose:
-        for name, value in result.stats.items():
+        for name, value in shown_figures(result.stats).items():
             output.line(f"    - {name}: {number(value)}")
+
+
+def shown_figures(figures: Mapping[str, float]) -> dict[str, float]:
+    """The figures worth a line: a family of zero models (`Claude Opus: 0` on an account
+    without Opus) says nothing; `Total` is shown even at zero. `--json` keeps them all."""
+    return {name: value for name, value in figures.items() if value or name == "Total"}
 
 
 def _render_dry_run(result: ProviderResult, output: Output) -> None:
@@ -182,6 +190,8 @@ def _render_dry_run(result: ProviderResult, output: Output) -> None:
     output.line(f"  Last synced: {ago(result.last_synced_at)}")
     if result.changes_catalog:
         output.line(f"  Would add {result.added}, change {result.changed}, remove {result.removed}")
+    if result.would is not None:
+        _render_would(result.would, output)
     shown = result.model_ids if output.verbose else result.model_ids[:PREVIEW_MODELS]
     if shown:
         output.line("  Models:")
@@ -192,8 +202,40 @@ def _render_dry_run(result: ProviderResult, output: Output) -> None:
             output.line(f"    ... and {hidden} more")
 
 
+def _render_would(would: DryRunChanges, output: Output) -> None:
+    """Under the counts, diff-style: `+ id` would be added, `- id` removed, `~ id: field:
+    old -> new` changed; the first `PREVIEW_CHANGES` of each kind, all of them with -v."""
+    changed = [
+        f"{model_id}: "
+        + (
+            "; ".join(f"{name}: {_value(old)} -> {_value(new)}" for name, (old, new) in f.items())
+            or "raw payload or field origins only"
+        )
+        for model_id, f in would.changed.items()
+    ]
+    for mark, lines in (("+", would.added), ("-", would.removed), ("~", changed)):
+        shown = lines if output.verbose else lines[:PREVIEW_CHANGES]
+        for line in shown:
+            output.line(f"    {mark} {line}")
+        if len(lines) > len(shown):
+            output.line(f"    {mark} ... and {len(lines) - len(shown)} more (-v shows all)")
+
+
+def _value(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float | int) and not isinstance(value, bool):
+        return number(value)
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
 def _render_summary(report: SyncReport, output: Output) -> None:
     providers = len(report.synced)
+    if report.dry_run and report.results and all(r.reason == "cache_valid" for r in report.results):
+        output.line(
+            "Every provider is fresh (synced within its cache TTL): nothing was compared. "
+            "Add --force to compare them anyway."
+        )
     if report.dry_run:
         output.line("Dry run completed!", style="bold green")
         output.line(

@@ -168,6 +168,7 @@ def _sync(
             concurrency=concurrency,
             enrich="none" if no_enrich else None,
         )
+        catalog = _new_catalog(settings.database_url)
         syncer = Syncer(settings=settings)
         try:
             with output.progress("Syncing models from AI providers...") as progress:
@@ -200,4 +201,22 @@ def _sync(
             output.error(report.message)
     else:
         render_sync(report, output)
+        if catalog is not None and report.synced and not report.dry_run:
+            output.line(f"Catalog created at {catalog}: browse it with `aisync models`.")
     return report.exit_code
+
+
+def _new_catalog(url: str) -> str | None:
+    """Where the catalog will be, when this run creates it (a SQLite file not there yet,
+    or empty): the first successful sync says where to look next. None otherwise."""
+    from sqlalchemy.exc import ArgumentError
+
+    from aisync.db.connect import sqlite_path
+
+    try:
+        path = sqlite_path(url)
+    except ArgumentError:
+        return None  # the run reports the bad URL
+    if path is None or (path.is_file() and path.stat().st_size > 0):
+        return None
+    return str(path)

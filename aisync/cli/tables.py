@@ -12,23 +12,27 @@ from datetime import datetime
 from typing import Any
 
 import click
-from rich import box
-from rich.table import Table
 
 from aisync.catalog_records import as_dict
+from aisync.cli.fit import fitted
 from aisync.cli.render import Output, ago, number
 
 EMPTY = "-"
 
 
-def print_table(output: Output, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+def print_table(
+    output: Output,
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    *,
+    solid: Sequence[str] = (),
+    drop: Sequence[str] = (),
+    short: Mapping[str, Sequence[str]] | None = None,
+) -> None:
+    """On a terminal, a table that fits its width (`aisync.cli.fit.fitted`: `solid` columns
+    never broken, `short` values and then `drop`ped columns before one block per record)."""
     if output.out.is_terminal:
-        table = Table(box=box.SIMPLE_HEAD, highlight=False)
-        for header in headers:
-            table.add_column(header, overflow="fold")
-        for row in rows:
-            table.add_row(*row)
-        output.out.print(table)
+        output.out.print(fitted(output.out, headers, rows, solid=solid, drop=drop, short=short))
         return
     widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=True)]
     for row in (headers, *rows):

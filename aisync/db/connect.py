@@ -22,17 +22,36 @@ _MEMORY_ENGINES: dict[str, Engine] = {}
 _MEMORY_GUARD = threading.Lock()
 
 
+#: Schemes people write, and the driver aisync installs for each (SQLAlchemy would pick
+#: psycopg2 or mysqlclient, which aisync's extras do not install; `postgres://` it refuses).
+_DRIVERS = {
+    "postgres": "postgresql+psycopg",
+    "postgresql": "postgresql+psycopg",
+    "mysql": "mysql+pymysql",
+    "mariadb": "mariadb+pymysql",
+}
+
+
+def parse_url(url: str) -> URL:
+    """`url` as SQLAlchemy's URL; a plain path (`/var/lib/aisync/catalog.db`,
+    `./catalog.db`) is a SQLite file and a driverless scheme gets aisync's driver."""
+    if "://" not in url and not url.startswith("sqlite:"):
+        return URL.create("sqlite", database=str(Path(url).expanduser()))
+    parsed = make_url(url)
+    return parsed.set(drivername=_DRIVERS.get(parsed.drivername, parsed.drivername))
+
+
 def masked_url(url: str) -> str:
     """The URL with its password replaced by `***`, for messages and output."""
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        return parse_url(url).render_as_string(hide_password=True)
     except ArgumentError:
         return "<unparseable database URL>"
 
 
 def sqlite_path(url: str) -> Path | None:
     """The file behind a SQLite URL, or None for other backends and in-memory databases."""
-    parsed = make_url(url)
+    parsed = parse_url(url)
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None
     if parsed.query.get("uri") == "true":
@@ -43,9 +62,12 @@ def sqlite_path(url: str) -> Path | None:
 def open_engine(url: str, *, create: bool = True) -> Engine:
     """Create the engine; for a SQLite file, create its directory first when `create`."""
     try:
-        parsed = make_url(url)
+        parsed = parse_url(url)
     except ArgumentError:
-        raise DatabaseError(f"Invalid database URL: {masked_url(url)}") from None
+        raise DatabaseError(
+            f"Invalid database URL: {masked_url(url)} (write sqlite:///PATH, "
+            "postgresql://USER@HOST/DB or mysql://USER@HOST/DB)"
+        ) from None
     path = sqlite_path(url)
     if path is None and parsed.get_backend_name() == "sqlite":
         return _memory_engine(parsed)
