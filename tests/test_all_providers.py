@@ -8,10 +8,8 @@ from typing import Any
 
 import pytest
 import yaml
-from click.testing import CliRunner, Result
-from sqlalchemy import create_engine, text
 
-from aisync.cli import cli
+from tests.cli import query, run
 from tests.fakeserver import FakeServer, Reply
 
 CASSETTES = Path(__file__).parent / "providers" / "cassettes"
@@ -52,18 +50,6 @@ def env_for(sqlite_url: str) -> dict[str, str]:
     env["OLLAMA_HOST"] = "localhost:11434"
     env["AISYNC_RETRIES"] = "0"  # a cassette holds one answer per request
     return env
-
-
-def run(args: list[str], env: dict[str, str]) -> Result:
-    return CliRunner().invoke(cli, args, env=env, catch_exceptions=False)
-
-
-def query(url: str, sql: str, **params: Any) -> list[tuple[Any, ...]]:
-    engine = create_engine(url)
-    with engine.connect() as connection:
-        found = [tuple(row) for row in connection.execute(text(sql), params)]
-    engine.dispose()
-    return found
 
 
 @pytest.mark.vcr(*(cassette(name, "test_full_listing") for name in FOUND))

@@ -17,16 +17,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-from aisync.cli import cli
+from tests.cli import run
 
 SYNC = ["sync-models", "--provider", "mock"]
 COMMANDS = [SYNC, ["db", "current"], ["db", "upgrade"]]
-
-
-def run(args: list[str], env: dict[str, str]) -> Result:
-    return CliRunner().invoke(cli, args, env=env, catch_exceptions=False)
 
 
 def assert_one_line(result: Result, message: str, *, exact: bool = True) -> None:

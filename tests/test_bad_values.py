@@ -16,10 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
-from sqlalchemy import create_engine, text
 
-from aisync.cli import cli
+from tests.cli import query, run
 from tests.fakeserver import FakeServer, Reply
 
 GOOD = {"id": "good-model", "object": "model", "context_window": 8192, "name": "Good"}
@@ -138,18 +136,6 @@ CASES = {
         ("good-model", "deep"),
     ),
 }
-
-
-def run(args: list[str], env: dict[str, str]) -> Result:
-    return CliRunner().invoke(cli, args, env=env, catch_exceptions=False)
-
-
-def query(url: str, sql: str, **params: Any) -> list[tuple[Any, ...]]:
-    engine = create_engine(url)
-    with engine.connect() as connection:
-        rows = [tuple(row) for row in connection.execute(text(sql), params)]
-    engine.dispose()
-    return rows
 
 
 def environment(url: str, server: FakeServer, provider: str) -> dict[str, str]:

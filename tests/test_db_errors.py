@@ -8,12 +8,11 @@ aisync validates before it writes."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from click.testing import CliRunner, Result
-from sqlalchemy import create_engine, text
+from click.testing import Result
+from sqlalchemy import create_engine
 
-from aisync.cli import cli
+from tests.cli import query, run
 from tests.plugin_dist import write_plugin_dist
 
 POISON = """
@@ -51,18 +50,6 @@ TRIGGERS = {
         f"SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{REFUSAL}'; END IF; END"
     ],
 }
-
-
-def run(args: list[str], env: dict[str, str]) -> Result:
-    return CliRunner().invoke(cli, args, env=env, catch_exceptions=False)
-
-
-def query(url: str, sql: str) -> list[tuple[Any, ...]]:
-    engine = create_engine(url)
-    with engine.connect() as connection:
-        rows = [tuple(row) for row in connection.execute(text(sql))]
-    engine.dispose()
-    return rows
 
 
 def execute(url: str, statements: list[str]) -> None:

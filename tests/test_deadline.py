@@ -15,14 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
-from sqlalchemy import create_engine, text
 
 from aisync import hookimpl
-from aisync.cli import cli
 from aisync.engine import Syncer
 from aisync.records import ModelRecord, ProviderInfo
 from aisync.settings import load_settings
+from tests.cli import query, run
 from tests.fakeserver import FakeServer, Reply
 from tests.plugin_dist import write_plugin_dist
 
@@ -51,18 +49,6 @@ def fetch_models(provider, client, settings):
     NEVER.wait()
     return []
 """
-
-
-def run(args: list[str], env: dict[str, str]) -> Result:
-    return CliRunner().invoke(cli, args, env=env, catch_exceptions=False)
-
-
-def query(url: str, sql: str) -> list[tuple[Any, ...]]:
-    engine = create_engine(url)
-    with engine.connect() as connection:
-        rows = [tuple(row) for row in connection.execute(text(sql))]
-    engine.dispose()
-    return rows
 
 
 @pytest.fixture

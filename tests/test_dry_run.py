@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 
-from aisync.cli import cli
+from tests.cli import run
 
 BEFORE = [
     {"id": "alpha", "input_price_per_mtok": 1.0, "context_window": 8192},
@@ -22,10 +21,6 @@ AFTER = [
     {"id": "same", "context_window": 4096},
     {"id": "delta"},
 ]
-
-
-def run(args: list[str], env: dict[str, str]) -> Result:
-    return CliRunner().invoke(cli, args, env=env, catch_exceptions=False)
 
 
 @pytest.fixture

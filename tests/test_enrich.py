@@ -11,11 +11,9 @@ from typing import Any
 
 import pytest
 import yaml
-from click.testing import CliRunner, Result
 from sqlalchemy import create_engine, text
 
 from aisync import hookimpl
-from aisync.cli import cli
 from aisync.engine import Syncer
 from aisync.enrich import resolve
 from aisync.normalize import normalize
@@ -24,6 +22,7 @@ from aisync.records import RULE, ModelRecord
 from aisync.settings import load_settings
 from aisync_providers import litellm, models_dev
 from aisync_providers.source_ids import model_key, model_keys
+from tests.cli import run
 from tests.fakeserver import FakeServer, Reply
 
 TESTS = Path(__file__).parent
@@ -36,10 +35,6 @@ ANTHROPIC = str(TESTS / "providers" / "cassettes" / "test_anthropic" / "test_ful
 def cassette_body(path: str, interaction: int = 0) -> Any:
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     return json.loads(data["interactions"][interaction]["response"]["body"]["string"])
-
-
-def run(args: list[str], env: dict[str, str]) -> Result:
-    return CliRunner().invoke(cli, args, env=env, catch_exceptions=False)
 
 
 def rows(url: str, sql: str, **params: Any) -> list[tuple[Any, ...]]:

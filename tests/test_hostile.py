@@ -16,10 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
-from sqlalchemy import create_engine, text
+from click.testing import Result
 
-from aisync.cli import cli
+from tests.cli import query, run
 from tests.fakeserver import FakeServer, Reply
 from tests.providers.helpers import recorded_body
 
@@ -173,18 +172,6 @@ def silent_port() -> Iterator[int]:
         listener.bind(("127.0.0.1", 0))
         listener.listen(8)
         yield int(listener.getsockname()[1])
-
-
-def run(args: list[str], env: dict[str, str]) -> Result:
-    return CliRunner().invoke(cli, args, env=env, catch_exceptions=False)
-
-
-def query(url: str, sql: str, **params: Any) -> list[tuple[Any, ...]]:
-    engine = create_engine(url)
-    with engine.connect() as connection:
-        rows = [tuple(row) for row in connection.execute(text(sql), params)]
-    engine.dispose()
-    return rows
 
 
 def stored(url: str, provider: str) -> dict[str, list[tuple[Any, ...]]]:

@@ -16,18 +16,13 @@ import uuid
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from aisync.cli import cli
 from aisync.discovery import discover
 from aisync.plugins import get_plugin_manager
 from aisync.settings import load_settings
+from tests.cli import run
 from tests.fakeserver import FakeServer, Reply
 from tests.providers.helpers import recorded_body
-
-
-def run(args: list[str], env: dict[str, str]) -> Result:
-    return CliRunner().invoke(cli, args, env=env, catch_exceptions=False)
 
 
 @pytest.fixture

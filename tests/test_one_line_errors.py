@@ -14,10 +14,10 @@ import uuid
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-from aisync.cli import cli
 from tests.catalog_data import fill
+from tests.cli import run
 from tests.fakeserver import FakeServer, Reply
 from tests.providers.helpers import recorded_body
 
@@ -39,10 +39,6 @@ USAGE_ERRORS: list[list[str]] = [
     ["stats", "--provider", "\udcff"],
     ["export", "--provider", "\udcff"],
 ]
-
-
-def run(args: list[str], env: dict[str, str]) -> Result:
-    return CliRunner().invoke(cli, args, env=env, catch_exceptions=False)
 
 
 def assert_one_line(result: Result, code: int) -> str:

@@ -12,15 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 from sqlalchemy import create_engine, text
 
-from aisync.cli import cli
 from aisync.discovery import discover, select
 from aisync.errors import UsageError
 from aisync.plugins import get_plugin_manager
 from aisync.settings import load_settings
 from aisync_providers import presets
+from tests.cli import run
 from tests.fakeserver import FakeServer, Reply
 
 ROOT = Path(__file__).parent.parent
@@ -51,10 +50,6 @@ def synced_by_default(environ: dict[str, str], config: Path | None = None) -> se
         return {p.name for p in select(found["discovery"], None, found["settings"])}
     except UsageError:
         return set()
-
-
-def run(args: list[str], env: dict[str, str]) -> Result:
-    return CliRunner().invoke(cli, args, env=env, catch_exceptions=False)
 
 
 # The shipped file ---------------------------------------------------------------------------

@@ -18,15 +18,14 @@ from typing import Any
 
 import pytest
 import yaml
-from click.testing import CliRunner, Result
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
-from aisync.cli import cli
 from aisync.fetch import without_key
 from aisync.normalize import normalize
 from aisync.records import ModelRecord
 from tests import databases
+from tests.cli import run
 from tests.fakeserver import FakeServer, Reply
 from tests.providers.helpers import CASSETTES, recorded_body
 from tests.test_enrich import LITELLM, MODELS_DEV, cassette_body
@@ -168,10 +167,6 @@ def environment(url: str, server: FakeServer, keys: dict[str, str], config: Path
         encoding="utf-8",
     )
     return env
-
-
-def run(args: list[str], env: dict[str, str]) -> Result:
-    return CliRunner().invoke(cli, args, env=env, catch_exceptions=False)
 
 
 def sql_dump(url: str) -> str:

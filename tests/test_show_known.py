@@ -7,9 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from aisync.cli import cli
+from tests.cli import run
 from tests.plugin_dist import write_plugin_dist
 
 #: A plugin whose statistics hold a family with no models, as Anthropic's do for a listing
@@ -22,10 +21,6 @@ from aisync import hookimpl
 def compute_stats(provider, models):
     return {"Claude Opus": 0, "Mock family": len(models)}
 """
-
-
-def run(args: list[str], env: dict[str, str]) -> Result:
-    return CliRunner().invoke(cli, args, env=env, catch_exceptions=False)
 
 
 @pytest.fixture

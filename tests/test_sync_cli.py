@@ -7,19 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 from sqlalchemy import create_engine, text
 
-from aisync.cli import cli
+from tests.cli import run
 from tests.fakeserver import FakeServer, Reply
 from tests.plugin_dist import write_plugin_dist
 from tests.plugins_src import FAKEAI
 
 LISTING = {"object": "list", "data": [{"id": "fake-1"}, {"id": "fake-2"}, {"id": "other-3"}]}
-
-
-def run(args: list[str], env: dict[str, str]) -> Result:
-    return CliRunner().invoke(cli, args, env=env, catch_exceptions=False)
 
 
 @pytest.fixture
