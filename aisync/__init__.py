@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _LAZY = {
-    "Syncer": "aisync.engine",
+    "Syncer": "aisync.sync.engine",
     "SyncReport": "aisync.report",
     "ProviderResult": "aisync.report",
     "Settings": "aisync.settings",
@@ -20,18 +20,18 @@ _LAZY = {
     "Provider": "aisync.records",
     "ProviderInfo": "aisync.records",
     "CAPABILITIES": "aisync.records",
-    "Catalog": "aisync.catalog",
-    "CatalogModel": "aisync.catalog_records",
-    "Change": "aisync.catalog_records",
-    "FieldChange": "aisync.catalog_records",
-    "FieldProvenance": "aisync.catalog_records",
-    "ModelHistory": "aisync.catalog_records",
-    "ModelVersionRecord": "aisync.catalog_records",
-    "ModelEventRecord": "aisync.catalog_records",
-    "ProviderStatus": "aisync.catalog_records",
-    "ProviderSyncRecord": "aisync.catalog_records",
-    "RunRecord": "aisync.catalog_records",
-    "StatsSnapshot": "aisync.catalog_records",
+    "Catalog": "aisync.catalog.catalog",
+    "CatalogModel": "aisync.catalog.records",
+    "Change": "aisync.catalog.records",
+    "FieldChange": "aisync.catalog.records",
+    "FieldProvenance": "aisync.catalog.records",
+    "ModelHistory": "aisync.catalog.records",
+    "ModelVersionRecord": "aisync.catalog.records",
+    "ModelEventRecord": "aisync.catalog.records",
+    "ProviderStatus": "aisync.catalog.records",
+    "ProviderSyncRecord": "aisync.catalog.records",
+    "RunRecord": "aisync.catalog.records",
+    "StatsSnapshot": "aisync.catalog.records",
 }
 
 __all__ = [
@@ -63,8 +63,8 @@ __all__ = [
 if TYPE_CHECKING:
     import pluggy
 
-    from aisync.catalog import Catalog
-    from aisync.catalog_records import (
+    from aisync.catalog.catalog import Catalog
+    from aisync.catalog.records import (
         CatalogModel,
         Change,
         FieldChange,
@@ -77,10 +77,10 @@ if TYPE_CHECKING:
         RunRecord,
         StatsSnapshot,
     )
-    from aisync.engine import Syncer
     from aisync.records import CAPABILITIES, ModelRecord, Provider, ProviderInfo
     from aisync.report import ProviderResult, SyncReport
     from aisync.settings import Settings, load_settings
+    from aisync.sync.engine import Syncer
 
     #: Mark a plugin's hook implementations: `@aisync.hookimpl def fetch_models(...)`.
     hookimpl: pluggy.HookimplMarker

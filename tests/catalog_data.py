@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import Table, create_engine, select, update
 
 from aisync.db.models import Model, ModelEvent, ModelVersion, ProviderSync, SyncRun
-from aisync.engine import Syncer
 from aisync.settings import load_settings
+from aisync.sync.engine import Syncer
 
 A = {"id": "alpha", "display_name": "Alpha", "context_window": 8192, "max_output_tokens": 2048}
 VISION = ["chat", "vision", "function_calling"]

@@ -8,10 +8,10 @@ from datetime import date
 import pytest
 
 from aisync.canonical import RawJSON, dumps
-from aisync.diff import content_hash
 from aisync.errors import ProviderError
-from aisync.normalize import normalize
 from aisync.records import ModelRecord
+from aisync.sync.diff import content_hash
+from aisync.sync.normalize import normalize
 
 PAYLOAD = {
     "id": "gpt-4o",

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from aisync.catalog import Catalog
+from aisync.catalog.catalog import Catalog
 from aisync.cli import cli
 from aisync.errors import DatabaseError
 from tests.catalog_data import fill

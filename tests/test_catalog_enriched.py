@@ -15,7 +15,7 @@ from datetime import date
 
 from click.testing import CliRunner, Result
 
-from aisync.catalog import Catalog
+from aisync.catalog.catalog import Catalog
 from aisync.cli import cli
 from tests.fakeserver import FakeServer, Reply
 from tests.test_enrich import LITELLM, MODELS_DEV, OPENAI, cassette_body, current, sources_of

@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import create_engine, text
 
+from aisync.catalog.export import EXPORT_FIELDS
 from aisync.cli import cli
-from aisync.export import EXPORT_FIELDS
 from tests.catalog_data import fill
 
 

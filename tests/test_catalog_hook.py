@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from aisync import hookimpl
-from aisync.engine import Syncer
 from aisync.report import SyncReport
 from aisync.settings import Settings
+from aisync.sync.engine import Syncer
 
 
 class Recorder:

@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 
 from aisync import hookimpl
-from aisync.engine import Syncer
 from aisync.records import ModelRecord, ProviderInfo
 from aisync.settings import load_settings
+from aisync.sync.engine import Syncer
 from tests.cli import query, run
 from tests.fakeserver import FakeServer, Reply
 from tests.plugin_dist import write_plugin_dist

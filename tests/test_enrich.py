@@ -14,12 +14,12 @@ import yaml
 from sqlalchemy import create_engine, text
 
 from aisync import hookimpl
-from aisync.engine import Syncer
-from aisync.enrich import resolve
-from aisync.normalize import normalize
-from aisync.provenance import model_sources
+from aisync.catalog.provenance import model_sources
 from aisync.records import RULE, ModelRecord
 from aisync.settings import load_settings
+from aisync.sync.engine import Syncer
+from aisync.sync.enrich import resolve
+from aisync.sync.normalize import normalize
 from aisync_providers import litellm, models_dev
 from aisync_providers.source_ids import model_key, model_keys
 from tests.cli import run

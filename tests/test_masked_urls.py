@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from aisync.discovery import discover
-from aisync.plugins import get_plugin_manager
 from aisync.settings import load_settings
+from aisync.sync.discovery import discover
+from aisync.sync.plugins import get_plugin_manager
 from tests.cli import run
 from tests.fakeserver import FakeServer, Reply
 from tests.providers.helpers import recorded_body

@@ -22,7 +22,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import Engine, event
 
-from aisync.catalog import Catalog
+from aisync.catalog.catalog import Catalog
 from aisync.cli import cli
 from aisync.db.connect import open_engine
 from aisync.db.migrate import HEAD_REVISION, downgrade, ensure_schema, stored_revision

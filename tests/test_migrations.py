@@ -13,7 +13,7 @@ from alembic.script import ScriptDirectory
 from click.testing import CliRunner
 from sqlalchemy import Engine, inspect, text
 
-from aisync.catalog import Catalog
+from aisync.catalog.catalog import Catalog
 from aisync.cli import cli
 from aisync.db.connect import open_engine
 from aisync.db.migrate import (
@@ -24,7 +24,7 @@ from aisync.db.migrate import (
     stored_revision,
 )
 from aisync.db.models import Base
-from aisync.engine import Syncer
+from aisync.sync.engine import Syncer
 
 TABLES = {
     "sync_runs",

@@ -294,8 +294,8 @@ def test_a_forced_run_fetches_at_once_and_writes_only_under_the_lock(
 def test_a_forced_run_that_cannot_register_leaves_no_provider_locked(sqlite_url: str) -> None:
     """Its fetches started before the run's row failed to be written; none of them may go
     on to take (and, in a long-lived app, keep) the provider's lock."""
-    from aisync.engine import Syncer
     from aisync.errors import DatabaseError
+    from aisync.sync.engine import Syncer
 
     syncer = Syncer(sqlite_url)
     assert syncer.sync_models(["mock"]).exit_code == 0

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from aisync.catalog.overrides import OverrideError, list_overrides, set_override, unset_override
 from aisync.cli import cli
 from aisync.db.connect import open_engine
 from aisync.db.migrate import ensure_schema
-from aisync.overrides import OverrideError, list_overrides, set_override, unset_override
 from tests.fakeserver import FakeServer, Reply
 from tests.test_bad_config import in_namespace
 from tests.test_enrich import (

@@ -15,10 +15,10 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from aisync import hookimpl
-from aisync.engine import Syncer
 from aisync.records import ModelRecord, Provider, ProviderInfo
 from aisync.report import SkippedProvider, SyncReport
 from aisync.settings import load_settings
+from aisync.sync.engine import Syncer
 
 SECOND = ProviderInfo(name="second", display_name="Second", requires_api_key=False)
 BOTH = ("mock", "second")

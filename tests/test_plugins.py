@@ -14,10 +14,10 @@ from sqlalchemy import create_engine, text
 
 from aisync import hookimpl
 from aisync.cli import cli
-from aisync.engine import Syncer
-from aisync.plugins import get_plugin_manager
 from aisync.records import ModelRecord, Provider, ProviderInfo
 from aisync.settings import load_settings
+from aisync.sync.engine import Syncer
+from aisync.sync.plugins import get_plugin_manager
 from tests.fakeserver import FakeServer, Reply
 from tests.plugin_dist import write_plugin_dist
 from tests.plugins_src import BROKEN_DISCOVERY, BROKEN_IMPORT, FAKEAI

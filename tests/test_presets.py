@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
-from aisync.discovery import discover, select
 from aisync.errors import UsageError
-from aisync.plugins import get_plugin_manager
 from aisync.settings import load_settings
+from aisync.sync.discovery import discover, select
+from aisync.sync.plugins import get_plugin_manager
 from aisync_providers import presets
 from tests.cli import run
 from tests.fakeserver import FakeServer, Reply

@@ -10,8 +10,8 @@ from rich.console import Console
 
 from aisync import Syncer, load_settings
 from aisync.cli.render import _Board
-from aisync.progress import PagesFetched
 from aisync.report import ProviderResult
+from aisync.sync.progress import PagesFetched
 from tests.fakeserver import Reply
 
 

@@ -21,9 +21,9 @@ import yaml
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
-from aisync.fetch import without_key
-from aisync.normalize import normalize
 from aisync.records import ModelRecord
+from aisync.sync.fetch import without_key
+from aisync.sync.normalize import normalize
 from tests import databases
 from tests.cli import run
 from tests.fakeserver import FakeServer, Reply

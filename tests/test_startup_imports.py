@@ -9,7 +9,14 @@ import subprocess
 import sys
 
 #: Loaded only by commands that sync or discover providers.
-HEAVY = ("pluggy", "httpx", "sqlalchemy", "aisync.discovery", "aisync.plugins", "aisync.engine")
+HEAVY = (
+    "pluggy",
+    "httpx",
+    "sqlalchemy",
+    "aisync.sync.discovery",
+    "aisync.sync.plugins",
+    "aisync.sync.engine",
+)
 
 
 def loaded_after(code: str) -> set[str]:

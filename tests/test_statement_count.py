@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import event
 
 from aisync import Syncer, load_settings
+from aisync.catalog.overrides import set_override
 from aisync.db import repository
-from aisync.overrides import set_override
 
 SMALL = 20
 LARGE = 10 * SMALL

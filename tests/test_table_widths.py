@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 from rich.console import Console
 
-from aisync.catalog import Catalog
+from aisync.catalog.catalog import Catalog
 from aisync.cli import catalog_render
 from aisync.cli.render import Output
 from aisync.cli.tables import print_table

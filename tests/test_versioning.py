@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from aisync.engine import Syncer
 from aisync.settings import load_settings
+from aisync.sync.engine import Syncer
 
 
 class MockCatalog:

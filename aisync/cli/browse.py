@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from aisync.catalog_records import RUN_STATUSES, SORT_FIELDS
+from aisync.catalog.records import RUN_STATUSES, SORT_FIELDS
 from aisync.cli import FullHelpGroup, catalog_render
 from aisync.cli.options import TEXT, common_options, settings_from
 from aisync.cli.render import Output
@@ -24,7 +24,7 @@ from aisync.errors import AisyncError, UsageError
 from aisync.records import CAPABILITIES
 
 if TYPE_CHECKING:
-    from aisync.catalog import Catalog
+    from aisync.catalog.catalog import Catalog
 
 T = TypeVar("T")
 
@@ -42,7 +42,7 @@ class Since(click.ParamType):  # type: ignore[type-arg]  # generic in newer clic
     name = "7d|12h|30m|DATE"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        from aisync.catalog import parse_since
+        from aisync.catalog.catalog import parse_since
 
         if isinstance(value, datetime):
             return value
@@ -65,7 +65,7 @@ class SortField(click.ParamType):  # type: ignore[type-arg]  # generic in newer 
 
 def ask(database_url: str | None, config_path: str | None, question: Callable[[Catalog], T]) -> T:
     """Open the catalog, ask, close: errors become one line (exit 1) or a usage error (64)."""
-    from aisync.catalog import Catalog
+    from aisync.catalog.catalog import Catalog
 
     try:
         settings = settings_from(config_path, database_url=database_url)
@@ -132,8 +132,8 @@ def _missing_catalog(database_url: str | None, config_path: str | None) -> Path 
 def available_providers(as_json: bool, config_path: str | None, note: str | None = None) -> int:
     """`providers --available`: from the plugins and the settings alone, no catalog (with
     `note` on stderr once the listing is sure to come: before the first sync)."""
-    from aisync.discovery import available_types, discover
-    from aisync.plugins import get_plugin_manager
+    from aisync.sync.discovery import available_types, discover
+    from aisync.sync.plugins import get_plugin_manager
 
     try:
         settings = settings_from(config_path)

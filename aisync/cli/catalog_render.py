@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from aisync.catalog_records import (
+from aisync.catalog.records import (
     VERSION_FIELDS,
     CatalogModel,
     Change,
@@ -21,7 +21,7 @@ from aisync.cli.tables import cell, duration, print_fields, print_table, when
 from aisync.records import API
 
 if TYPE_CHECKING:
-    from aisync.discovery import AvailableType
+    from aisync.sync.discovery import AvailableType
 
 STATUS_MARKS = {"synced": "✓", "skipped": "⏭", "failed": "❌"}
 #: Capabilities as short tags, for a models table that must fit a narrow terminal.

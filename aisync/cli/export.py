@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import click
 
+from aisync.catalog.export import FORMATS, render_export
 from aisync.cli.browse import ask, provider_option
 from aisync.cli.options import common_options
 from aisync.cli.render import Output, plural
-from aisync.export import FORMATS, render_export
 
 
 @click.command()

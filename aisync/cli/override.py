@@ -45,7 +45,7 @@ def set_command(
 
     The model need not be listed yet: the override applies when it appears.
     """
-    from aisync import overrides
+    from aisync.catalog import overrides
 
     def run(output: Output) -> None:
         provider, model_id = overrides.split_target(target)
@@ -68,7 +68,7 @@ def unset_command(
     target: str, field: str, database_url: str | None, config_path: str | None
 ) -> int:
     """Remove the override of FIELD of PROVIDER/MODEL."""
-    from aisync import overrides
+    from aisync.catalog import overrides
 
     def run(output: Output) -> None:
         provider, model_id = overrides.split_target(target)
@@ -86,7 +86,7 @@ def list_command(
     provider: str | None, as_json: bool, database_url: str | None, config_path: str | None
 ) -> int:
     """List every override, by provider and model."""
-    from aisync import overrides
+    from aisync.catalog import overrides
 
     def run(output: Output) -> None:
         found = overrides.list_overrides(_engine(database_url, config_path), provider)
@@ -109,9 +109,9 @@ def _engine(database_url: str | None, config_path: str | None) -> Engine:
 
 def _check_provider(engine: Engine, provider: str, config_path: str | None) -> None:
     """An override for a provider nothing knows (a typo: `opnai`) would never apply."""
-    from aisync import queries
-    from aisync.discovery import discover
-    from aisync.plugins import get_plugin_manager
+    from aisync.catalog import queries
+    from aisync.sync.discovery import discover
+    from aisync.sync.plugins import get_plugin_manager
 
     settings = settings_from(config_path)
     discovery = discover(get_plugin_manager(), settings)

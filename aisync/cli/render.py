@@ -16,11 +16,11 @@ from rich.console import Console, Group, RenderableType
 from rich.spinner import Spinner
 from rich.text import Text
 
-from aisync.progress import PagesFetched
 from aisync.report import DryRunChanges, ProviderResult, SyncReport
+from aisync.sync.progress import PagesFetched
 
 if TYPE_CHECKING:
-    from aisync.overrides import Override
+    from aisync.catalog.overrides import Override
 
 PREVIEW_MODELS = 3
 #: How many ids a dry run lists per kind of change without -v.

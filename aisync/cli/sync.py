@@ -158,7 +158,7 @@ def _sync(
         # httpcore's wire trace prints raw response headers, where a server may echo a key.
         logging.getLogger("httpcore").setLevel(logging.INFO)
     try:
-        from aisync.engine import Syncer
+        from aisync.sync.engine import Syncer
 
         settings = settings_from(
             config_path,

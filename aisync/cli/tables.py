@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from aisync.catalog_records import as_dict
+from aisync.catalog.records import as_dict
 from aisync.cli.fit import fitted
 from aisync.cli.render import Output, ago, number
 

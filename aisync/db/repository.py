@@ -26,10 +26,10 @@ from sqlalchemy import (
 
 from aisync.db.bulk import BulkInsert
 from aisync.db.tables import events, models, overrides, provider_syncs, runs, stats, versions
-from aisync.diff import Diff, StoredModel
-from aisync.enrich import EnrichmentState, Previous, api_origins
-from aisync.normalize import decode, encode
 from aisync.records import API, ENRICHABLE_FIELDS, ModelRecord
+from aisync.sync.diff import Diff, StoredModel
+from aisync.sync.enrich import EnrichmentState, Previous, api_origins
+from aisync.sync.normalize import decode, encode
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ import pytest
 import yaml
 
 from aisync.http import build_client
-from aisync.normalize import normalize
 from aisync.records import ModelRecord, Provider
 from aisync.settings import Settings
+from aisync.sync.normalize import normalize
 from aisync_providers.openai_style import UNREADABLE_RECORD
 
 #: pytest-recording's cassette folder: one sub-folder per test module (`test_<provider>`).

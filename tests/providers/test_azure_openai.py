@@ -13,11 +13,11 @@ from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
 from aisync.cli import cli
-from aisync.discovery import discover
 from aisync.errors import BadResponse, InvalidApiKey, PermissionDenied, ProviderError, RateLimited
-from aisync.plugins import get_plugin_manager
 from aisync.records import Provider
 from aisync.settings import Settings
+from aisync.sync.discovery import discover
+from aisync.sync.plugins import get_plugin_manager
 from aisync_providers import azure_openai as plugin
 from tests.providers.helpers import (
     by_id,

@@ -14,11 +14,11 @@ from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
 from aisync.cli import cli
-from aisync.discovery import discover, select
 from aisync.errors import BadResponse, PermissionDenied, ProviderError, RateLimited, UsageError
-from aisync.plugins import get_plugin_manager
 from aisync.records import Provider
 from aisync.settings import Settings
+from aisync.sync.discovery import discover, select
+from aisync.sync.plugins import get_plugin_manager
 from aisync_providers import bedrock as plugin
 from tests.providers.helpers import (
     by_id,

@@ -15,7 +15,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from aisync.catalog_records import VERSION_FIELDS, CatalogModel, as_dict
+from aisync.catalog.records import VERSION_FIELDS, CatalogModel, as_dict
 
 FORMATS: tuple[str, ...] = ("json", "jsonl", "csv")
 

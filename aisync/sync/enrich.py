@@ -26,11 +26,11 @@ from typing import Any, TypeVar
 
 import httpx
 
-from aisync.normalize import CLEANERS, is_empty, updated
-from aisync.plugins import Plugins, call_each
 from aisync.records import API, ENRICHABLE_FIELDS, OVERRIDE, RULE, ModelRecord, Provider
 from aisync.settings import Settings
-from aisync.sources import SourceCache, default_cache_directory
+from aisync.sync.normalize import CLEANERS, is_empty, updated
+from aisync.sync.plugins import Plugins, call_each
+from aisync.sync.sources import SourceCache, default_cache_directory
 
 T = TypeVar("T")
 

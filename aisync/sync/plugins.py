@@ -7,7 +7,7 @@ reason, so one broken plugin never stops a sync of the others.
 Every hook is called through `call_each`, one implementation at a time, never through
 pluggy's own call: that call stops at the first exception and loses every other plugin's
 answer with it. Here an exception is put down to the plugin that raised it, and the
-caller decides what it costs (see `aisync.fetch`, `aisync.enrich`, `aisync.engine`).
+caller decides what it costs (see `aisync.sync.fetch`, `aisync.sync.enrich`, `aisync.sync.engine`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from typing import Any, Generic, NoReturn, TypeVar, cast, overload
 
 import pluggy
 
-from aisync import hookspecs, stats
+from aisync import hookspecs
+from aisync.sync import stats
 
 GROUP = "aisync"
 T = TypeVar("T")

@@ -13,10 +13,10 @@ from difflib import get_close_matches
 from typing import cast
 
 from aisync.errors import ConfigError, UsageError
-from aisync.plugins import Plugins, call_each
 from aisync.records import Provider, ProviderInfo
 from aisync.report import SkippedProvider
 from aisync.settings import ProviderConfig, Settings, clean_api_key, without_userinfo
+from aisync.sync.plugins import Plugins, call_each
 
 NO_PROVIDERS = "No providers available for synchronization."
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from aisync.catalog_records import VERSION_FIELDS, CatalogModel, as_dict
-from aisync.diff import Diff
+from aisync.catalog.records import VERSION_FIELDS, CatalogModel, as_dict
 from aisync.records import ModelRecord
 from aisync.report import DryRunChanges
 from aisync.settings import Settings
+from aisync.sync.diff import Diff
 
 
 def dry_run_changes(settings: Settings, provider: str, diff: Diff) -> DryRunChanges:
@@ -20,7 +20,7 @@ def dry_run_changes(settings: Settings, provider: str, diff: Diff) -> DryRunChan
     added = [r.model_id for r in diff.new] + [r.model_id for _, r, _ in diff.returning]
     changed: dict[str, dict[str, tuple[Any, Any]]] = {}
     if diff.changed:
-        from aisync.catalog import Catalog
+        from aisync.catalog.catalog import Catalog
 
         with Catalog(settings=settings) as catalog:
             current = {m.model_id: m for m in catalog.models(provider=provider)}

@@ -24,8 +24,8 @@ from aisync.bounds import free_text_problem, model_id_problem, text_problem
 from aisync.db import repository
 from aisync.db.ledger import guarded
 from aisync.errors import UsageError
-from aisync.normalize import clean_field, decode, encode, is_empty, unstorable
 from aisync.records import CAPABILITIES, ENRICHABLE_FIELDS
+from aisync.sync.normalize import clean_field, decode, encode, is_empty, unstorable
 
 _CUTOFF = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
 

@@ -16,8 +16,9 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Row
 from sqlalchemy.exc import SQLAlchemyError
 
-from aisync import provenance, queries
-from aisync.catalog_records import (
+from aisync.catalog import provenance, queries
+from aisync.catalog.export import export_row
+from aisync.catalog.records import (
     RUN_STATUSES,
     SORT_FIELDS,
     VERSION_FIELDS,
@@ -36,7 +37,6 @@ from aisync.catalog_records import (
 from aisync.db.connect import describe, masked_url, open_engine, sqlite_path
 from aisync.db.migrate import HEAD_REVISION, current_revision, refuse_unusable
 from aisync.errors import AisyncError, ConfigError, DatabaseError, UsageError
-from aisync.export import export_row
 from aisync.records import CAPABILITIES
 from aisync.settings import (
     Settings,
@@ -97,8 +97,8 @@ class Catalog:
 
     def providers(self) -> list[ProviderStatus]:
         """Every configured provider, every provider the catalog knows, every broken plugin."""
-        from aisync.discovery import discover
-        from aisync.plugins import get_plugin_manager
+        from aisync.sync.discovery import discover
+        from aisync.sync.plugins import get_plugin_manager
 
         plugins = get_plugin_manager(self._plugins, entry_points=self._entry_points)
         discovery = discover(plugins, self.settings)
@@ -268,7 +268,7 @@ class Catalog:
 
     def export_rows(self, *, provider: str | None = None) -> list[dict[str, Any]]:
         """The current catalog in the documented export shape: one flat dict per model,
-        times and dates in ISO 8601, capabilities a list (`aisync.export.EXPORT_FIELDS`)."""
+        times and dates in ISO 8601, capabilities a list (`aisync.catalog.export.EXPORT_FIELDS`)."""
         return [export_row(model) for model in self.models(provider=provider)]
 
     @contextmanager

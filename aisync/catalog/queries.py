@@ -26,7 +26,7 @@ from sqlalchemy import (
     select,
 )
 
-from aisync.catalog_records import VERSION_FIELDS
+from aisync.catalog.records import VERSION_FIELDS
 from aisync.db.tables import events, models, provider_syncs, runs, stats, versions
 from aisync.records import ENRICHABLE_FIELDS
 

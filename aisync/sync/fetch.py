@@ -20,9 +20,9 @@ import httpx
 from aisync.canonical import RawJSON
 from aisync.errors import ProviderError
 from aisync.http import provider_error
-from aisync.plugins import Answer, Plugins, call_each, read
 from aisync.records import ModelRecord, Provider
 from aisync.settings import Settings
+from aisync.sync.plugins import Answer, Plugins, call_each, read
 
 #: What a key is replaced with wherever a provider repeats it.
 REDACTED = "***"
@@ -45,7 +45,7 @@ def fetch_models(
     provider's plugin: its failure is logged, one line naming it, and the next plugin is
     asked. The owner's failure fails the provider, naming the plugin.
 
-    The listing is read lazily (`aisync.plugins.read`): a plugin that yields page by page
+    The listing is read lazily (`aisync.sync.plugins.read`): a plugin that yields page by page
     is never held whole, and the errors it raises while it is read are mapped like those
     of the call itself. The key is blanked out once the listing is normalized
     (`without_key`), when each raw payload is one text to search.

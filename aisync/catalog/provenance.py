@@ -13,10 +13,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
-from aisync import queries
-from aisync.catalog_records import FieldProvenance
-from aisync.normalize import decode
+from aisync.catalog import queries
+from aisync.catalog.records import FieldProvenance
 from aisync.records import ENRICHABLE_FIELDS
+from aisync.sync.normalize import decode
 
 
 def model_sources(engine: Engine, provider: str, model_id: str) -> list[FieldProvenance] | None:

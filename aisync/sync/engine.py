@@ -20,10 +20,6 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from aisync.deadline import DeadlineTransport, running_until
-from aisync.diff import Diff, StoredModel, compute_diff
-from aisync.discovery import Discovery, discover, select
-from aisync.enrich import Enrichment
 from aisync.errors import (
     AisyncError,
     DeadlineExceeded,
@@ -32,12 +28,7 @@ from aisync.errors import (
     Terminated,
     UsageError,
 )
-from aisync.fetch import fetch_models, redacted, without_key
 from aisync.http import build_client
-from aisync.normalize import normalize
-from aisync.plugins import Plugins, call_each, get_plugin_manager
-from aisync.preview import dry_run_changes
-from aisync.progress import PagesFetched, page_counter
 from aisync.records import ModelRecord, Provider
 from aisync.report import (
     EXIT_FAILED,
@@ -47,7 +38,16 @@ from aisync.report import (
     SyncReport,
 )
 from aisync.settings import Settings, load_settings
-from aisync.stats import checked, merge
+from aisync.sync.deadline import DeadlineTransport, running_until
+from aisync.sync.diff import Diff, StoredModel, compute_diff
+from aisync.sync.discovery import Discovery, discover, select
+from aisync.sync.enrich import Enrichment
+from aisync.sync.fetch import fetch_models, redacted, without_key
+from aisync.sync.normalize import normalize
+from aisync.sync.plugins import Plugins, call_each, get_plugin_manager
+from aisync.sync.preview import dry_run_changes
+from aisync.sync.progress import PagesFetched, page_counter
+from aisync.sync.stats import checked, merge
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -628,7 +628,7 @@ def _diff(stored: Mapping[str, StoredModel], records: list[ModelRecord]) -> Diff
 
 def _redact(text: str, provider: Provider) -> str:
     """Keys never reach output, logs or the database, even when a provider echoes them;
-    a key too short to be a secret is left alone (`aisync.fetch.redacted`)."""
+    a key too short to be a secret is left alone (`aisync.sync.fetch.redacted`)."""
     return redacted(text, provider.api_key)
 
 
