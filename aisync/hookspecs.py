@@ -25,10 +25,10 @@ import pluggy
 if TYPE_CHECKING:
     import httpx
 
+    from aisync.context import SourceContext
     from aisync.records import ModelRecord, Provider, ProviderInfo
     from aisync.report import SyncReport
     from aisync.settings import Settings
-    from aisync.sync.enrich import SourceContext
 
 hookspec = pluggy.HookspecMarker("aisync")
 

@@ -23,10 +23,11 @@ from pathlib import Path
 
 import httpx
 
+from aisync.db.values import EnrichmentState
 from aisync.http import build_client
 from aisync.records import ModelRecord, Provider
 from aisync.settings import Settings
-from aisync.sync.enrich import Enrichment, EnrichmentState
+from aisync.sync.enrich import Enrichment
 from aisync.sync.plugins import get_plugin_manager
 from aisync_providers import litellm, models_dev
 

@@ -25,7 +25,7 @@ from aisync.records import ModelRecord, Provider
 from aisync_providers.source_ids import capabilities_from_flags, matches
 
 if TYPE_CHECKING:
-    from aisync.sync.enrich import SourceContext
+    from aisync.context import SourceContext
 
 SOURCE = "litellm"
 DEFAULT_URL = (

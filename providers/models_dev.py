@@ -23,7 +23,7 @@ from aisync_providers.presets import models_dev_keys
 from aisync_providers.source_ids import capabilities_from_flags, matches
 
 if TYPE_CHECKING:
-    from aisync.sync.enrich import SourceContext
+    from aisync.context import SourceContext
 
 SOURCE = "models.dev"
 DEFAULT_URL = "https://models.dev/api.json"

@@ -23,9 +23,10 @@ from sqlalchemy import Engine
 from aisync.bounds import free_text_problem, model_id_problem, text_problem
 from aisync.db import repository
 from aisync.db.ledger import guarded
+from aisync.db.values import json_value
 from aisync.errors import UsageError
 from aisync.records import CAPABILITIES, ENRICHABLE_FIELDS
-from aisync.sync.normalize import clean_field, decode, encode, is_empty, unstorable
+from aisync.sync.normalize import clean_field, decode, is_empty, unstorable
 
 _CUTOFF = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
 
@@ -48,7 +49,7 @@ class Override:
             "provider": self.provider,
             "model_id": self.model_id,
             "field": self.field,
-            "value": encode(self.field, self.value),
+            "value": json_value(self.value),
             "note": self.note,
             "created_at": self.created_at.isoformat(),
         }
@@ -124,7 +125,7 @@ def set_override(
             provider=provider,
             model_id=model_id,
             field=field,
-            value=encode(field, checked),
+            value=json_value(checked),
             note=note,
             now=now,
         )

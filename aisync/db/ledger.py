@@ -21,10 +21,9 @@ from aisync.db import repository
 from aisync.db.connect import describe, open_engine, sqlite_path
 from aisync.db.locks import Lock, Locks, acquire, locks_for
 from aisync.db.migrate import HEAD_REVISION, current_revision, ensure_schema
+from aisync.db.values import Diff, EnrichmentState, StoredModel
 from aisync.errors import DatabaseError
 from aisync.report import ProviderResult
-from aisync.sync.diff import Diff, StoredModel
-from aisync.sync.enrich import EnrichmentState
 
 #: A run still `running` after this long is stale even if its lock looks held.
 STALE_RUN_AGE = timedelta(days=1)

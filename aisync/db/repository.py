@@ -26,10 +26,15 @@ from sqlalchemy import (
 
 from aisync.db.bulk import BulkInsert
 from aisync.db.tables import events, models, overrides, provider_syncs, runs, stats, versions
+from aisync.db.values import (
+    Diff,
+    EnrichmentState,
+    Previous,
+    StoredModel,
+    api_origins,
+    json_value,
+)
 from aisync.records import API, ENRICHABLE_FIELDS, ModelRecord
-from aisync.sync.diff import Diff, StoredModel
-from aisync.sync.enrich import EnrichmentState, Previous, api_origins
-from aisync.sync.normalize import decode, encode
 
 
 @dataclass(frozen=True)
@@ -308,7 +313,7 @@ def _encoded_disagreements(disagreements: Mapping[str, Mapping[str, Any]]) -> An
     if not disagreements:
         return None
     return {
-        name: {origin: encode(name, value) for origin, value in offers.items()}
+        name: {origin: json_value(value) for origin, value in offers.items()}
         for name, offers in disagreements.items()
     }
 
@@ -362,10 +367,10 @@ def _all_api(sources: object) -> bool:
 def _previous(row: RowMapping) -> Previous:
     disagreements = row["disagreements"] or {}
     return Previous(
-        values={name: decode(name, row[name]) for name in ENRICHABLE_FIELDS},
+        values={name: row[name] for name in ENRICHABLE_FIELDS},
         sources=dict(row["field_sources"] or {}),
         disagreements={
-            name: {origin: decode(name, value) for origin, value in offers.items()}
+            name: dict(offers)
             for name, offers in disagreements.items()
             if name in ENRICHABLE_FIELDS and isinstance(offers, dict)
         },
@@ -380,7 +385,7 @@ def provider_overrides(connection: Connection, provider: str) -> dict[str, dict[
     )
     for model_id, name, value in connection.execute(query):
         if name in ENRICHABLE_FIELDS:
-            result.setdefault(model_id, {})[name] = decode(name, value)
+            result.setdefault(model_id, {})[name] = value
     return result
 
 

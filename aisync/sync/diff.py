@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 from aisync.canonical import RawJSON, dumps
+from aisync.db.values import Diff, StoredModel
 from aisync.records import API, ModelRecord
 
 #: Fields that only enrichment (or a plugin that publishes them) fills.
@@ -27,58 +27,6 @@ _ENRICHMENT_ONLY = (
     "open_weights",
     "pricing",
 )
-
-
-class StoredModel(NamedTuple):
-    """What the database holds about one model of a provider.
-
-    A named tuple rather than a dataclass: a re-sync builds one per stored model (100,000
-    for a big catalog), and a tuple is built several times faster.
-    """
-
-    pk: int
-    model_id: str
-    version: int
-    content_hash: str
-    removed: bool
-
-
-@dataclass
-class Diff:
-    #: Models never seen before.
-    new: list[ModelRecord] = field(default_factory=list)
-    #: Models that were removed and are listed again: (stored, record, content changed).
-    returning: list[tuple[StoredModel, ModelRecord, bool]] = field(default_factory=list)
-    #: Listed models whose content changed.
-    changed: list[tuple[StoredModel, ModelRecord]] = field(default_factory=list)
-    #: Models listed before and missing now.
-    removed: list[StoredModel] = field(default_factory=list)
-    unchanged: int = 0
-    hashes: dict[str, str] = field(default_factory=dict)
-    #: How many models the provider listed before this listing.
-    listed_before: int = 0
-
-    @property
-    def added_count(self) -> int:
-        return len(self.new) + len(self.returning)
-
-    @property
-    def is_empty(self) -> bool:
-        return not (self.new or self.returning or self.changed or self.removed)
-
-    def mass_removal(self) -> str | None:
-        """Why this listing looks like a provider glitch rather than real removals, if it does.
-
-        An empty answer, or one that drops more than half of what was listed, is far more
-        often an outage or a wrong account than a real retirement of models.
-        """
-        if not self.listed_before or not self.removed:
-            return None
-        if len(self.hashes) == 0:
-            return f"the provider listed no models (it listed {self.listed_before} before)"
-        if len(self.removed) * 2 > self.listed_before:
-            return f"the listing would remove {len(self.removed)} of {self.listed_before} models"
-        return None
 
 
 #: The normalized fields every hash covers (with `raw`), whatever enrichment did.
@@ -143,3 +91,18 @@ def compute_diff(stored: Mapping[str, StoredModel], records: Iterable[ModelRecor
     ]
     diff.listed_before = sum(1 for model in stored.values() if not model.removed)
     return diff
+
+
+def mass_removal(diff: Diff) -> str | None:
+    """Why this listing looks like a provider glitch rather than real removals, if it does.
+
+    An empty answer, or one that drops more than half of what was listed, is far more
+    often an outage or a wrong account than a real retirement of models.
+    """
+    if not diff.listed_before or not diff.removed:
+        return None
+    if len(diff.hashes) == 0:
+        return f"the provider listed no models (it listed {diff.listed_before} before)"
+    if len(diff.removed) * 2 > diff.listed_before:
+        return f"the listing would remove {len(diff.removed)} of {diff.listed_before} models"
+    return None

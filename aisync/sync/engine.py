@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
+from aisync.db.values import Diff, StoredModel
 from aisync.errors import (
     AisyncError,
     DeadlineExceeded,
@@ -39,7 +40,7 @@ from aisync.report import (
 )
 from aisync.settings import Settings, load_settings
 from aisync.sync.deadline import DeadlineTransport, running_until
-from aisync.sync.diff import Diff, StoredModel, compute_diff
+from aisync.sync.diff import compute_diff, mass_removal
 from aisync.sync.discovery import Discovery, discover, select
 from aisync.sync.enrich import Enrichment
 from aisync.sync.fetch import fetch_models, redacted, without_key
@@ -453,7 +454,7 @@ class _Run:
         records = self.enrichment.apply(provider, records, state, warnings)
         figures, stats_error = self._stats(provider, records)
         diff = _diff(stored, records)
-        suspicion = diff.mass_removal()
+        suspicion = mass_removal(diff)
         if suspicion and not self.allow_removals:
             raise SuspectListing(
                 f"Refused: {suspicion}; nothing was changed (--allow-removals accepts it)"

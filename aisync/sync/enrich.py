@@ -17,84 +17,22 @@ are applied here, never in a plugin, so no plugin can break them:
 from __future__ import annotations
 
 import logging
-import operator
 import threading
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 
+from aisync.context import SourceContext
+from aisync.db.values import EnrichmentState, Previous, api_origins
 from aisync.records import API, ENRICHABLE_FIELDS, OVERRIDE, RULE, ModelRecord, Provider
 from aisync.settings import Settings
-from aisync.sync.normalize import CLEANERS, is_empty, updated
+from aisync.sync.normalize import CLEANERS, decode, is_empty, updated
 from aisync.sync.plugins import Plugins, call_each
 from aisync.sync.sources import SourceCache, default_cache_directory
 
-T = TypeVar("T")
-
 _log = logging.getLogger("aisync")
-
-
-class SourceContext:
-    """What the core hands a source plugin: its settings, its download and a per-run memo.
-
-    One context exists per source and run, shared by every provider of the run, so a
-    plugin that builds its index with `memo` builds it once, not once per provider.
-    """
-
-    def __init__(self, name: str, settings: Mapping[str, Any], cache: SourceCache) -> None:
-        self.name = name
-        #: The source's `[enrich.<name>]` table, with `url` from `AISYNC_<NAME>_URL`.
-        self.settings = settings
-        self._cache = cache
-        self._memo: dict[str, Any] = {}
-        self._lock = threading.Lock()
-        #: Set once a download came back with no data: the source is unavailable this run.
-        self.unavailable = False
-
-    @property
-    def url(self) -> str | None:
-        """The URL the user configured for this source, if any."""
-        url = self.settings.get("url")
-        return url if isinstance(url, str) and url else None
-
-    def fetch_json(self, default_url: str) -> Any | None:
-        """The source's JSON, from the configured URL or `default_url`; None for no data.
-
-        Downloaded at most once per run, revalidated against the user's cached copy, and
-        falling back to that copy when the source is down (the core reports it).
-        """
-        data = self._cache.fetch_json(self.name, self.url or default_url)
-        if data is None:
-            self.unavailable = True
-        return data
-
-    def memo(self, key: str, build: Callable[[], T]) -> T:
-        """`build()`'s result, computed once per run for `key` (e.g. the look-up index)."""
-        with self._lock:
-            if key not in self._memo:
-                self._memo[key] = build()
-            return self._memo[key]  # type: ignore[no-any-return]
-
-
-@dataclass(frozen=True)
-class Previous:
-    """What the latest stored version of a model says, for carrying values forward."""
-
-    values: Mapping[str, Any] = field(default_factory=dict)
-    sources: Mapping[str, str] = field(default_factory=dict)
-    disagreements: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class EnrichmentState:
-    """What the catalog holds for one provider: previous versions and the user's overrides."""
-
-    previous: Mapping[str, Previous] = field(default_factory=dict)
-    #: model id -> field -> value.
-    overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 class Enrichment:
@@ -211,8 +149,30 @@ def _resolved(
     state: EnrichmentState,
 ) -> ModelRecord:
     model_id = record.model_id
-    overrides = state.overrides.get(model_id) or {}
-    return resolve(record, answers, state.previous.get(model_id), overrides)
+    overrides = _decoded(state.overrides.get(model_id) or {})
+    return resolve(record, answers, _cleaned(state.previous.get(model_id)), overrides)
+
+
+def _decoded(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Stored field values cleaned like fresh ones; an unusable one becomes None."""
+    return {name: decode(name, value) for name, value in values.items()}
+
+
+def _cleaned(previous: Previous | None) -> Previous | None:
+    """A stored version's values as the merge compares them: decoded and cleaned."""
+    if previous is None:
+        return None
+    return Previous(
+        values=_decoded(previous.values),
+        sources=previous.sources,
+        disagreements={
+            name: _decoded_offers(name, offers) for name, offers in previous.disagreements.items()
+        },
+    )
+
+
+def _decoded_offers(name: str, offers: Mapping[str, Any]) -> dict[str, Any]:
+    return {origin: decode(name, value) for origin, value in offers.items()}
 
 
 def resolve(
@@ -353,16 +313,6 @@ def _with_kind(offered: tuple[str, ...], guessed: tuple[str, ...]) -> tuple[str,
     if _KINDS.intersection(offered):
         return offered
     return CLEANERS["capabilities"]((*offered, *_KINDS.intersection(guessed)))  # type: ignore[no-any-return]
-
-
-_enrichable_values = operator.itemgetter(*ENRICHABLE_FIELDS)
-
-
-def api_origins(record: ModelRecord) -> dict[str, str]:
-    """`api` for every field the record has a value in: the origins of a record that
-    enrichment passed on untouched (its `field_sources` empty), as the catalog stores them."""
-    values = zip(ENRICHABLE_FIELDS, _enrichable_values(record.__dict__), strict=True)
-    return {name: API for name, value in values if value is not None and value != ()}
 
 
 def _carried(previous: Previous | None, source: str) -> dict[str, Any]:

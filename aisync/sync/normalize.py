@@ -327,15 +327,6 @@ _SCALAR_CLEANERS = tuple(
 )
 
 
-def encode(name: str, value: Any) -> Any:
-    """A field value as JSON stores it (overrides, disagreements)."""
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, tuple):
-        return list(value)
-    return value
-
-
 def decode(name: str, value: Any) -> Any:
     """A field value read back from JSON, cleaned like a fresh one; None if unusable."""
     if name in _DATE_FIELDS and isinstance(value, str):

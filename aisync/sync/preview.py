@@ -8,10 +8,10 @@ from decimal import Decimal
 from typing import Any
 
 from aisync.catalog.records import VERSION_FIELDS, CatalogModel, as_dict
+from aisync.db.values import Diff
 from aisync.records import ModelRecord
 from aisync.report import DryRunChanges
 from aisync.settings import Settings
-from aisync.sync.diff import Diff
 
 
 def dry_run_changes(settings: Settings, provider: str, diff: Diff) -> DryRunChanges:
