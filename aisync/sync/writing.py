@@ -1,0 +1,168 @@
+"""The write step of a run: each provider's outcome enriched, diffed and written.
+
+Each provider is written in a transaction of its own as soon as its fetch ends, so one
+that fails (or a crash) never leaves half a listing and never touches another's rows.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from aisync.db.values import Diff, StoredModel
+from aisync.errors import AisyncError, DeadlineExceeded, ProviderError, SuspectListing
+from aisync.records import ModelRecord, Provider
+from aisync.report import ProviderResult
+from aisync.settings import Settings
+from aisync.sync.diff import compute_diff, mass_removal
+from aisync.sync.enrich import Enrichment
+from aisync.sync.fetch import redacted
+from aisync.sync.fetching import FetchStarted
+from aisync.sync.plugins import Plugins, call_each
+from aisync.sync.preview import dry_run_changes
+from aisync.sync.stats import checked, merge
+
+if TYPE_CHECKING:
+    from aisync.db.ledger import Ledger
+
+
+class Writer:
+    """Writes the providers of one run to its ledger (nothing, for a dry run)."""
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        plugins: Plugins,
+        settings: Settings,
+        enrichment: Enrichment | None,
+        *,
+        dry_run: bool,
+        allow_removals: bool,
+    ) -> None:
+        self.ledger = ledger
+        self.plugins = plugins
+        self.settings = settings
+        #: None when no provider was fetched (the run downloaded nothing).
+        self.enrichment = enrichment
+        self.dry_run = dry_run
+        self.allow_removals = allow_removals
+
+    def complete(
+        self, provider: Provider, started: FetchStarted, previous: datetime | None
+    ) -> ProviderResult:
+        """Write what a finished fetch brought: its records, its skip or its error."""
+        fetched = started.future.result()
+        clock = started.clock + fetched.waited
+        try:
+            if fetched.skip is not None:
+                reason, when = fetched.skip
+                result = ProviderResult(
+                    provider.name, "skipped", reason=reason, last_synced_at=when or previous
+                )
+                self.ledger.record(result, started_at=started.at)
+                return result
+            if fetched.error is not None:
+                raise fetched.error
+            records, fetched.records = fetched.records, []
+            return self._apply(provider, records, fetched.warnings, clock, previous)
+        except AisyncError as exc:
+            return self.failed(provider, exc, started, previous, clock)
+        finally:
+            fetched.release()
+
+    def time_out(
+        self, provider: Provider, started: FetchStarted, previous: datetime | None
+    ) -> ProviderResult:
+        """Fail a fetch that outlasted its deadline and take back its lock and slot; its
+        thread runs on (a daemon), but nothing it returns is ever written."""
+        started.abandon()
+        error = DeadlineExceeded(self.settings.deadline)
+        return self.failed(provider, error, started, previous, started.clock)
+
+    def failed(
+        self,
+        provider: Provider,
+        exc: AisyncError,
+        started: FetchStarted,
+        previous: datetime | None,
+        clock: float,
+    ) -> ProviderResult:
+        result = ProviderResult(
+            provider.name,
+            "failed",
+            reason=getattr(exc, "reason", "error"),
+            error=_redact(str(exc), provider),
+            last_synced_at=previous,
+            duration_ms=_elapsed_ms(clock),
+        )
+        self.ledger.record(result, started_at=started.at)
+        return result
+
+    def _apply(
+        self,
+        provider: Provider,
+        records: list[ModelRecord],
+        warnings: list[str],
+        clock: float,
+        previous: datetime | None,
+    ) -> ProviderResult:
+        assert self.enrichment is not None
+        stored, state = self.ledger.stored_listing(provider.name)
+        records = self.enrichment.apply(provider, records, state, warnings)
+        figures, stats_error = self._stats(provider, records)
+        diff = _diff(stored, records)
+        suspicion = mass_removal(diff)
+        if suspicion and not self.allow_removals:
+            raise SuspectListing(
+                f"Refused: {suspicion}; nothing was changed (--allow-removals accepts it)"
+            )
+        result = ProviderResult(
+            provider.name,
+            "synced",
+            models_found=len(records),
+            added=diff.added_count,
+            changed=len(diff.changed),
+            removed=len(diff.removed),
+            stats=figures,
+            stats_error=stats_error,
+            last_synced_at=previous,
+            model_ids=tuple(r.model_id for r in records),
+            warnings=tuple(_redact(w, provider) for w in warnings),
+            duration_ms=_elapsed_ms(clock),
+        )
+        if self.dry_run:
+            would = dry_run_changes(self.settings, provider.name, diff)
+            result = dataclasses.replace(result, would=would)
+        self.ledger.write(diff, result)
+        return result
+
+    def _stats(
+        self, provider: Provider, records: list[ModelRecord]
+    ) -> tuple[dict[str, float], str | None]:
+        """Statistics never fail a sync: each plugin is asked on its own, and one that
+        fails (raises, or answers something that is not figures) costs only its figures."""
+        hook = self.plugins.manager.hook.compute_stats
+        answers = list(call_each(hook, {"provider": provider, "models": records}, checked))
+        failed = [f"plugin {a.plugin}: {a.failure(provider.api_key)}" for a in answers if a.error]
+        merged = merge(a.result for a in answers if a.result is not None)
+        return merged, "; ".join(failed) or None
+
+
+def _diff(stored: Mapping[str, StoredModel], records: list[ModelRecord]) -> Diff:
+    try:
+        return compute_diff(stored, records)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise ProviderError(f"Plugin returned a raw payload that is not JSON: {exc}") from exc
+
+
+def _redact(text: str, provider: Provider) -> str:
+    """Keys never reach output, logs or the database, even when a provider echoes them;
+    a key too short to be a secret is left alone (`aisync.sync.fetch.redacted`)."""
+    return redacted(text, provider.api_key)
+
+
+def _elapsed_ms(clock: float) -> int:
+    return int((time.monotonic() - clock) * 1000)
