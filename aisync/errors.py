@@ -32,6 +32,10 @@ class DatabaseError(AisyncError):
     """The catalog database cannot be reached, migrated or written."""
 
 
+class NotFound(AisyncError):
+    """The model or run asked for is not in the catalog."""
+
+
 class ProviderError(AisyncError):
     """A provider could not be synced; the message is what the user sees after the name.
 

@@ -42,7 +42,7 @@ class Since(click.ParamType):  # type: ignore[type-arg]  # generic in newer clic
     name = "7d|12h|30m|DATE"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        from aisync.catalog.catalog import parse_since
+        from aisync.catalog.since import parse_since
 
         if isinstance(value, datetime):
             return value
