@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from typing import Any
 
 from click.testing import CliRunner, Result
@@ -22,3 +23,10 @@ def query(url: str, sql: str, **params: Any) -> list[tuple[Any, ...]]:
         rows = [tuple(row) for row in connection.execute(text(sql), params)]
     engine.dispose()
     return rows
+
+
+def ctrl_c_enabled() -> None:
+    """`preexec_fn` for a child the test stops with SIGINT: a shell starts background jobs
+    with SIGINT ignored, a disposition children inherit, and Python then installs no
+    KeyboardInterrupt handler. A terminal's Ctrl-C is what the test means."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -18,6 +18,7 @@ from aisync.records import ModelRecord, Provider, ProviderInfo
 from aisync.settings import load_settings
 from aisync.sync.engine import Syncer
 from aisync.sync.plugins import get_plugin_manager
+from tests.cli import ctrl_c_enabled
 from tests.fakeserver import FakeServer, Reply
 from tests.plugin_dist import write_plugin_dist
 from tests.plugins_src import BROKEN_DISCOVERY, BROKEN_IMPORT, FAKEAI
@@ -164,6 +165,7 @@ def test_ctrl_c_records_the_run_as_aborted_and_exits_130(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=ctrl_c_enabled,
     )
     deadline = time.monotonic() + 15
     while not fake_server.requests and time.monotonic() < deadline:

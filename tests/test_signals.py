@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
+from tests.cli import ctrl_c_enabled
 from tests.fakeserver import FakeServer, Reply
 from tests.plugin_dist import write_plugin_dist
 from tests.plugins_src import FAKEAI
@@ -43,6 +44,7 @@ def start_sync(plugin_site: Path, server: FakeServer, url: str) -> subprocess.Po
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=ctrl_c_enabled,
     )
 
 
@@ -106,7 +108,12 @@ def test_ctrl_c_during_a_sqlite_read_still_records_the_abort(
     subprocess.run(command, env=env, check=True, capture_output=True)
     path = sqlite_url.removeprefix("sqlite:///")
     process = subprocess.Popen(
-        [*command, "--force"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [*command, "--force"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=ctrl_c_enabled,
     )
     wait_for_a_long_read(path, process)
     started = time.monotonic()
