@@ -32,6 +32,8 @@ _LAZY = {
     "ProviderSyncRecord": "aisync.catalog_records",
     "RunRecord": "aisync.catalog_records",
     "StatsSnapshot": "aisync.catalog_records",
+    "Deprecation": "aisync.deprecations",
+    "DeprecationReport": "aisync.deprecations",
 }
 
 __all__ = [
@@ -39,6 +41,8 @@ __all__ = [
     "Catalog",
     "CatalogModel",
     "Change",
+    "Deprecation",
+    "DeprecationReport",
     "FieldChange",
     "FieldProvenance",
     "ModelEventRecord",
@@ -77,6 +81,7 @@ if TYPE_CHECKING:
         RunRecord,
         StatsSnapshot,
     )
+    from aisync.deprecations import Deprecation, DeprecationReport
     from aisync.engine import Syncer
     from aisync.records import CAPABILITIES, ModelRecord, Provider, ProviderInfo
     from aisync.report import ProviderResult, SyncReport

@@ -10,13 +10,13 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Row
 from sqlalchemy.exc import SQLAlchemyError
 
-from aisync import provenance, queries
+from aisync import deprecations, provenance, queries
 from aisync.catalog_records import (
     RUN_STATUSES,
     SORT_FIELDS,
@@ -35,6 +35,7 @@ from aisync.catalog_records import (
 )
 from aisync.db.connect import describe, masked_url, open_engine, sqlite_path
 from aisync.db.migrate import HEAD_REVISION, current_revision, refuse_unusable
+from aisync.deprecations import DeprecationReport
 from aisync.errors import AisyncError, ConfigError, DatabaseError, UsageError
 from aisync.export import export_row
 from aisync.records import CAPABILITIES
@@ -265,6 +266,56 @@ class Catalog:
         if found is None:
             raise NotFound(f"No model '{model_id}' from provider '{provider}' in the catalog")
         return found
+
+    def deprecations(
+        self,
+        *,
+        within: int | timedelta | str | None = None,
+        providers: Iterable[str] = (),
+        models: Iterable[str] | None = None,
+        as_of: date | None = None,
+    ) -> DeprecationReport:
+        """Every listed model with a known deprecation date, soonest first, with days left,
+        successor and where the date came from (`aisync.deprecations`).
+
+        :param within: only dates at most this far ahead (past dates always count): days
+            as an int or `timedelta`, or text `90d`, `12w`, `1y`.
+        :param providers: only these provider instances.
+        :param models: only these ids (`provider/id` or a bare id for any provider); ids no
+            provider lists now are returned in `not_in_catalog`.
+        :param as_of: the day to count from; today in UTC by default.
+        """
+        window = None if within is None else deprecations.parse_window(within)
+        day = as_of or datetime.now(UTC).date()
+        names = tuple(providers)
+        with self._connect() as connection:
+            for name in names:
+                _check_known(connection, name)
+            rows = queries.deprecated_models(connection, names)
+            chosen, missing = (
+                (None, ())
+                if models is None
+                else deprecations.selected(tuple(models), queries.listed_model_ids(connection))
+            )
+        found = (
+            deprecations.deprecation(
+                row.provider,
+                row.model_id,
+                row.display_name,
+                row.deprecation_date,
+                row.successor,
+                dict(row.field_sources or {}),
+                day,
+            )
+            for row in rows
+            if chosen is None or (row.provider, row.model_id) in chosen
+        )
+        return DeprecationReport(
+            as_of=day,
+            within_days=window,
+            deprecations=tuple(d for d in found if window is None or d.days_left <= window),
+            not_in_catalog=missing,
+        )
 
     def export_rows(self, *, provider: str | None = None) -> list[dict[str, Any]]:
         """The current catalog in the documented export shape: one flat dict per model,
