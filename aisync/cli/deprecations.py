@@ -147,8 +147,8 @@ def _verdict(report: DeprecationReport, fail_within: int | None, output: Output)
         return EXIT_OK
     names = ", ".join(f"{d.provider}/{d.model_id}" for d in due)
     output.error(
-        f"{plural(len(due), 'model')} retire within {plural(fail_within, 'day')} "
-        f"of {report.as_of.isoformat()} or already did: {names}"
+        f"Retiring within {plural(fail_within, 'day')} of {report.as_of.isoformat()} "
+        f"or retired: {names}"
     )
     return EXIT_DEPRECATION_DUE
 
