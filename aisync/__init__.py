@@ -32,6 +32,8 @@ _LAZY = {
     "ProviderSyncRecord": "aisync.catalog.records",
     "RunRecord": "aisync.catalog.records",
     "StatsSnapshot": "aisync.catalog.records",
+    "Deprecation": "aisync.catalog.deprecations",
+    "DeprecationReport": "aisync.catalog.deprecations",
 }
 
 __all__ = [
@@ -39,6 +41,8 @@ __all__ = [
     "Catalog",
     "CatalogModel",
     "Change",
+    "Deprecation",
+    "DeprecationReport",
     "FieldChange",
     "FieldProvenance",
     "ModelEventRecord",
@@ -64,6 +68,7 @@ if TYPE_CHECKING:
     import pluggy
 
     from aisync.catalog.catalog import Catalog
+    from aisync.catalog.deprecations import Deprecation, DeprecationReport
     from aisync.catalog.records import (
         CatalogModel,
         Change,

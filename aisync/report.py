@@ -15,6 +15,8 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_PARTIAL = 2
 EXIT_WOULD_CHANGE = 3
+#: `aisync deprecations --fail-within`: a listed model retires that soon or already did.
+EXIT_DEPRECATION_DUE = 4
 EXIT_USAGE = 64
 EXIT_INTERRUPTED = 130
 #: SIGTERM: 128 + 15, as a shell reports a process the signal ended.

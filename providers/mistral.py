@@ -2,9 +2,9 @@
 
 Each entry gives `id`, `name` (the canonical model an id or alias resolves to, used as the
 display name), `max_context_length`, `aliases`, `deprecation` (an RFC 3339 time, whose UTC
-date is the deprecation date) and `capabilities`, a map of booleans read through
-`API_CAPABILITIES`. `created` is the time of the request on every entry, not a release
-date, so it is ignored. No prices, no output limit.
+date is the deprecation date), `deprecation_replacement_model` (the successor) and
+`capabilities`, a map of booleans read through `API_CAPABILITIES`. `created` is the time
+of the request on every entry, not a release date, so it is ignored. No prices, no output limit.
 
 The flags say nothing of embeddings (the embedding models have every flag false) nor of
 reasoning: `RULES`, an id table, adds those. The listing can repeat an id (e.g.
@@ -123,6 +123,11 @@ def _guessed(model_id: str) -> set[str]:
     return {word for pattern, words in RULES if pattern.search(model_id) for word in words}
 
 
+def _text(value: Any) -> str | None:
+    """A non-empty string, or None for anything else (`null`, a number, "")."""
+    return value if isinstance(value, str) and value else None
+
+
 def _record(entry: Any) -> ModelRecord:
     if not isinstance(entry, dict) or not isinstance(entry.get("id"), str) or not entry["id"]:
         return UNREADABLE_RECORD
@@ -136,6 +141,7 @@ def _record(entry: Any) -> ModelRecord:
         else None,
         capabilities=capabilities_for(entry["id"], entry.get("capabilities")),
         deprecation_date=iso_date(entry.get("deprecation")),
+        successor=_text(entry.get("deprecation_replacement_model")),
         raw=entry,
         field_sources={"capabilities": RULE} if _guessed(entry["id"]) else {},
     )

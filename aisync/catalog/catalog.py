@@ -10,13 +10,14 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from aisync.catalog import provenance, queries
+from aisync.catalog import deprecations, provenance, queries
+from aisync.catalog.deprecations import DeprecationReport
 from aisync.catalog.export import export_row
 from aisync.catalog.history import catalog_model, change_record, check_known, model_history
 from aisync.catalog.records import (
@@ -202,6 +203,56 @@ class Catalog:
         if found is None:
             raise NotFound(f"No model '{model_id}' from provider '{provider}' in the catalog")
         return found
+
+    def deprecations(
+        self,
+        *,
+        within: int | timedelta | str | None = None,
+        providers: Iterable[str] = (),
+        models: Iterable[str] | None = None,
+        as_of: date | None = None,
+    ) -> DeprecationReport:
+        """Every listed model with a known deprecation date, soonest first, with days left,
+        successor and where the date came from (`aisync.catalog.deprecations`).
+
+        :param within: only dates at most this far ahead (past dates always count): days
+            as an int or `timedelta`, or text `90d`, `12w`, `1y`.
+        :param providers: only these provider instances.
+        :param models: only these ids (`provider/id` or a bare id for any provider); ids no
+            provider lists now are returned in `not_in_catalog`.
+        :param as_of: the day to count from; today in UTC by default.
+        """
+        window = None if within is None else deprecations.parse_window(within)
+        day = as_of or datetime.now(UTC).date()
+        names = tuple(providers)
+        with self._connect() as connection:
+            for name in names:
+                check_known(connection, name)
+            rows = queries.deprecated_models(connection, names)
+            chosen, missing = (
+                (None, ())
+                if models is None
+                else deprecations.selected(tuple(models), queries.listed_model_ids(connection))
+            )
+        found = (
+            deprecations.deprecation(
+                row.provider,
+                row.model_id,
+                row.display_name,
+                row.deprecation_date,
+                row.successor,
+                dict(row.field_sources or {}),
+                day,
+            )
+            for row in rows
+            if chosen is None or (row.provider, row.model_id) in chosen
+        )
+        return DeprecationReport(
+            as_of=day,
+            within_days=window,
+            deprecations=tuple(d for d in found if window is None or d.days_left <= window),
+            not_in_catalog=missing,
+        )
 
     def export_rows(self, *, provider: str | None = None) -> list[dict[str, Any]]:
         """The current catalog in the documented export shape: one flat dict per model,

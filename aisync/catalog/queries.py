@@ -289,3 +289,28 @@ def provider_stats(
     if provider is not None:
         query = query.where(stats.c.provider == provider)
     return connection.execute(query).all()
+
+
+def deprecated_models(connection: Connection, providers: Sequence[str] = ()) -> Sequence[AnyRow]:
+    """Every listed model whose latest version has a deprecation date, soonest first."""
+    query = (
+        _with_latest_version(
+            models.c.provider,
+            models.c.model_id,
+            versions.c.display_name,
+            versions.c.deprecation_date,
+            versions.c.successor,
+            versions.c.field_sources,
+        )
+        .where(models.c.removed_at.is_(None), versions.c.deprecation_date.is_not(None))
+        .order_by(versions.c.deprecation_date, models.c.provider, models.c.model_id)
+    )
+    if providers:
+        query = query.where(models.c.provider.in_(providers))
+    return connection.execute(query).all()
+
+
+def listed_model_ids(connection: Connection) -> list[tuple[str, str]]:
+    """(provider, model id) of every model some provider lists now."""
+    query = select(models.c.provider, models.c.model_id).where(models.c.removed_at.is_(None))
+    return [(provider, model_id) for provider, model_id in connection.execute(query)]

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from aisync.catalog.catalog import Catalog
 
 T = TypeVar("T")
+#: `changes --format`: the feeds of `aisync.catalog.feeds`.
+CHANGES_FORMATS = ("atom", "jsonfeed")
 
 json_option = click.option(
     "--json", "as_json", is_flag=True, help="Print the records as JSON on stdout."
@@ -259,21 +261,40 @@ def show_run(run_id: int, as_json: bool, database_url: str | None, config_path: 
 @provider_option
 @click.option("--run", "run_id", type=int, metavar="RUN_ID", help="Only changes of this run.")
 @json_option
+@click.option(
+    "--format",
+    "format_",
+    type=click.Choice(CHANGES_FORMATS),
+    help="A feed instead of the table: Atom 1.0 or JSON Feed 1.1 (stable entry ids).",
+)
+@click.option(
+    "--feed-url", type=TEXT, metavar="URL", help="Where the feed is published (its self link)."
+)
 @common_options
 def changes(
     since: datetime | None,
     provider: str | None,
     run_id: int | None,
     as_json: bool,
+    format_: str | None,
+    feed_url: str | None,
     database_url: str | None,
     config_path: str | None,
 ) -> int:
     """What was added, changed (field by field, old -> new) and removed, newest first."""
+    if as_json and format_ is not None:
+        raise click.UsageError("Use --json or --format, not both")
     found = ask(
         database_url,
         config_path,
         lambda c: c.changes(since=since, provider=provider, run_id=run_id),
     )
+    if format_ is not None:
+        from aisync.catalog.feeds import FeedInfo, render_feed
+
+        info = FeedInfo(provider=provider, run_id=run_id, feed_url=feed_url)
+        click.echo(render_feed(found, info, format_).encode("utf-8"), nl=False)
+        return 0
     return show(found, as_json, "No changes.", partial(catalog_render.render_changes, found))
 
 

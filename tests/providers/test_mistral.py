@@ -146,6 +146,7 @@ def test_full_listing(vcr: Any, client: httpx.Client, settings: Settings) -> Non
     old_small = models["mistral-small-2501"]
     assert old_small.deprecation_date == date(2026, 2, 28)
     assert old_small.raw["deprecation_replacement_model"] == "mistral-small-latest"
+    assert old_small.successor == "mistral-small-latest"
     assert models["mistral-ocr-2503"].deprecation_date == date(2026, 3, 31)
     assert models["mistral-embed"].capabilities == ("embedding",)
     # The flags are Mistral's; only what the id table adds (embedding, Magistral's
