@@ -54,6 +54,7 @@ if TYPE_CHECKING:
 
     from aisync.db.ledger import Ledger
     from aisync.db.locks import Lock
+    from aisync.db.outbox import Outgoing
 
 
 class Syncer:
@@ -511,9 +512,22 @@ class _Run:
         # nothing: `sync_runs` has no column for its reason, and an empty failed run row
         # would only say "something failed" while the reason went to stderr.
         if self.ledger is not None:
-            self.ledger.close_run(status=report.status, exit_code=report.exit_code)
+            self.ledger.close_run(
+                status=report.status,
+                exit_code=report.exit_code,
+                notifications=self._webhooks(report),
+            )
         self._notify(report)
         return report
+
+    def _webhooks(self, report: SyncReport) -> list[Outgoing]:
+        """The webhook notifications the run owes (`aisync.notify`), queued by the ledger in
+        the transaction that closes the run; delivered after it, by `sync_finished`."""
+        if self.dry_run or report.run_id is None:
+            return []
+        from aisync.notify.body import notifications_for
+
+        return notifications_for(report, self.settings, self.syncer.engine())
 
     def _notify(self, report: SyncReport) -> None:
         """Call every `sync_finished` hook; a failing one is logged, never fatal."""

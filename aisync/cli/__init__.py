@@ -78,7 +78,7 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from aisync.cli import browse, db, export, override, sync
+    from aisync.cli import browse, db, export, notify, override, sync
 
     cli.add_command(sync.sync_models)
     cli.add_command(db.db)
@@ -86,6 +86,7 @@ def _register() -> None:
         cli.add_command(command)
     cli.add_command(export.export)
     cli.add_command(override.override)
+    cli.add_command(notify.notify)
 
 
 _register()
