@@ -84,7 +84,7 @@ class LongText(TypeDecorator[str]):
             from sqlalchemy.dialects import mysql
 
             return dialect.type_descriptor(mysql.LONGTEXT())
-        return dialect.type_descriptor(Text())
+        return self.impl_instance
 
 
 def _id() -> Column[int]:

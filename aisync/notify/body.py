@@ -209,7 +209,7 @@ def run_changes(engine: Engine, run_id: int) -> list[ModelChange]:
     with engine.connect() as connection:
         rows = queries.changes(connection, run_id=run_id)
     result = []
-    for row in reversed(rows):
+    for row in sorted(rows, key=lambda row: (row.provider, row.model_id, row.changed_at)):
         values = row._mapping
         fields: dict[str, tuple[Any, Any]] = {}
         if values["change"] == "changed" and values["old_capabilities"] is not None:

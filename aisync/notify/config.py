@@ -108,8 +108,9 @@ def check_notify(table: object, path: Path) -> None:
         raise ConfigError(f"Unknown key {sorted(unknown)[0]!r} in [notify] of {path}")
     if "timeout" in table:
         timeout = table["timeout"]
-        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout < 3600:
-            raise ConfigError(f"[notify].timeout in {path} must be a number of seconds above 0 and below 3600")
+        number = isinstance(timeout, int | float) and not isinstance(timeout, bool)
+        if not number or not 0 < timeout < MAX_BACKOFF:
+            raise ConfigError(f"[notify].timeout in {path} must be seconds, above 0, below 3600")
     if "backoff" in table:
         parse_duration(table["backoff"], f"[notify].backoff in {path}")
     hooks = table.get("webhooks", [])
@@ -121,7 +122,7 @@ def check_notify(table: object, path: Path) -> None:
 
 def _check_webhook(entry: object, where: str) -> None:
     if not isinstance(entry, dict):
-        raise ConfigError(f"{where} must be a table like {{url = \"https://...\"}}")
+        raise ConfigError(f'{where} must be a table like {{url = "https://..."}}')
     unknown = set(entry) - _WEBHOOK_KEYS
     if unknown:
         raise ConfigError(f"Unknown key {sorted(unknown)[0]!r} in {where}")
@@ -138,10 +139,7 @@ def _check_webhook(entry: object, where: str) -> None:
         raise ConfigError(f"{where}: on must be a list of events ({', '.join(EVENTS)})")
     strange = [event for event in on if event not in EVENTS]
     if strange:
-        raise ConfigError(
-            f"{where}: unknown event {strange[0]!r} (use {', '.join(EVENTS)})"
-        )
+        raise ConfigError(f"{where}: unknown event {strange[0]!r} (use {', '.join(EVENTS)})")
     providers = entry.get("providers", [])
     if not isinstance(providers, list) or not all(isinstance(p, str) for p in providers):
         raise ConfigError(f"{where}: providers must be a list of provider names")
-

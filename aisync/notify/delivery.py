@@ -156,4 +156,3 @@ def _client(timeout: float, transport: httpx.BaseTransport | None) -> httpx.Clie
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
