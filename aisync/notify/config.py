@@ -116,8 +116,8 @@ def check_notify(table: object, path: Path) -> None:
     hooks = table.get("webhooks", [])
     if not isinstance(hooks, list):
         raise ConfigError(f"[notify].webhooks in {path} must be a list of tables")
-    for number, entry in enumerate(hooks, 1):
-        _check_webhook(entry, f"[notify].webhooks[{number}] in {path}")
+    for position, entry in enumerate(hooks, 1):
+        _check_webhook(entry, f"[notify].webhooks[{position}] in {path}")
 
 
 def _check_webhook(entry: object, where: str) -> None:
