@@ -105,7 +105,7 @@ def _attempt(
         if error is None:
             mark_delivered(connection, item.id, _now())
         else:
-            wait = min(MAX_BACKOFF, notify.backoff * 2**item.attempts)
+            wait = min(MAX_BACKOFF, notify.backoff * 2 ** min(item.attempts, 30))
             mark_failed(connection, item.id, error, _now() + timedelta(seconds=wait))
     return error
 
