@@ -38,11 +38,13 @@ _TOP_LEVEL_KEYS = {
     "retry_wait_cap",
     "providers",
     "enrich",
+    "notify",
 }
 DEFAULT_RETRIES = 2
 DEFAULT_RETRY_WAIT_CAP = 10.0
-#: The top-level settings an `AISYNC_<KEY>` environment variable can set (`enrich` has its own).
-_ENV_KEYS = tuple(sorted(_TOP_LEVEL_KEYS - {"providers", "enrich"}))
+#: The top-level settings an `AISYNC_<KEY>` environment variable can set (`enrich` and
+#: `notify` have their own).
+_ENV_KEYS = tuple(sorted(_TOP_LEVEL_KEYS - {"providers", "enrich", "notify"}))
 #: The enrichment sources used when nothing is configured, in precedence order.
 DEFAULT_ENRICH_SOURCES = ("models.dev", "litellm")
 DEFAULT_ENRICH_CACHE_TTL = 24 * 3600.0
@@ -111,6 +113,9 @@ class Settings:
     enrich_cache_ttl: float = DEFAULT_ENRICH_CACHE_TTL
     #: The `[enrich.<source>]` tables of the config file, keyed by table name.
     enrich_tables: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False)
+    #: The `[notify]` table (`aisync.notify_settings`): kept out of the repr, since a
+    #: webhook URL may carry a password.
+    notify_table: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
     def __repr__(self) -> str:
         return redacted_repr(self, urls=("database_url",))
@@ -340,6 +345,7 @@ def load_settings(
         enrich_sources=parse_sources(values["enrich"]),
         enrich_cache_ttl=parse_duration(values["enrich_cache_ttl"], "enrichment cache TTL"),
         enrich_tables={k: v for k, v in enrich.items() if isinstance(v, dict)},
+        notify_table=data.get("notify", {}),
     )
 
 
@@ -428,6 +434,10 @@ def _check_keys(data: Mapping[str, Any], path: Path) -> None:
             raise ConfigError(f"[providers.{name}].options in {path} must be a table")
         _check_provider_types(name, table, path)
     _check_enrich(data.get("enrich", {}), path)
+    if "notify" in data:
+        from aisync.notify_settings import check_notify
+
+        check_notify(data["notify"], path)
 
 
 def _check_numbers(data: Mapping[str, Any], path: Path) -> None:

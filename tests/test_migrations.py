@@ -33,6 +33,7 @@ TABLES = {
     "model_versions",
     "model_events",
     "provider_stats",
+    "notifications",
 }
 
 
@@ -165,14 +166,14 @@ def test_an_empty_file_becomes_a_catalog(tmp_path: Path) -> None:
     assert stored_revision(open_engine(url)) == HEAD_REVISION
 
 
-@pytest.mark.parametrize("revision", ["", " ", "nonsense", "0003", "+1", "0001:0002", "heads"])
+@pytest.mark.parametrize("revision", ["", " ", "nonsense", "0009", "+1", "0001:0002", "heads"])
 def test_an_odd_revision_is_a_usage_error(sqlite_url: str, revision: str) -> None:
     env = {"AISYNC_DATABASE_URL": sqlite_url}
     assert CliRunner().invoke(cli, ["db", "upgrade"], env=env).exit_code == 0
     result = CliRunner().invoke(cli, ["db", "downgrade", revision], env=env)
     assert result.exit_code == 64, result.output
     assert result.stderr.strip() == (
-        f"Unknown revision {revision!r}: choose one of base, 0001, 0002 or -1"
+        f"Unknown revision {revision!r}: choose one of base, 0001, 0002, 0003 or -1"
     )
     assert stored_revision(open_engine(sqlite_url)) == HEAD_REVISION
 

@@ -78,7 +78,7 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from aisync.cli import browse, db, deprecations, export, override, schema, sync
+    from aisync.cli import browse, db, deprecations, export, notify, override, schema, sync
 
     cli.add_command(sync.sync_models)
     cli.add_command(db.db)
@@ -88,6 +88,7 @@ def _register() -> None:
     cli.add_command(override.override)
     cli.add_command(deprecations.deprecations)
     cli.add_command(schema.schema)
+    cli.add_command(notify.notify)
 
 
 _register()

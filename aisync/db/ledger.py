@@ -21,6 +21,7 @@ from aisync.db import repository
 from aisync.db.connect import describe, open_engine, sqlite_path
 from aisync.db.locks import Lock, Locks, acquire, locks_for
 from aisync.db.migrate import HEAD_REVISION, current_revision, ensure_schema
+from aisync.db.outbox import Outgoing, insert_outgoing
 from aisync.db.values import Diff, EnrichmentState, StoredModel
 from aisync.errors import DatabaseError
 from aisync.report import ProviderResult
@@ -181,14 +182,20 @@ class Ledger:
                 outcome = _outcome(result, started_at=started_at)
                 repository.record_provider_sync(connection, self.run_id, outcome)
 
-    def close_run(self, *, status: str, exit_code: int) -> None:
+    def close_run(
+        self, *, status: str, exit_code: int, notifications: Sequence[Outgoing] = ()
+    ) -> None:
+        """Make the run's outcome final, queueing its webhook `notifications` in the same
+        transaction: once this commits, a crash before delivery loses none of them."""
         if not self._writes or self.run_id is None or self._closed:
             return
         assert self._engine is not None
+        now = _now()
         with guarded("Database error"), self._engine.begin() as connection:
             repository.finish_run(
-                connection, self.run_id, status=status, exit_code=exit_code, finished_at=_now()
+                connection, self.run_id, status=status, exit_code=exit_code, finished_at=now
             )
+            insert_outgoing(connection, self.run_id, notifications, now)
         self._closed = True
 
     def abort(self, *, exit_code: int) -> None:

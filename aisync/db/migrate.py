@@ -19,12 +19,13 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 #: The newest migration in `migrations/versions`; a test checks it against Alembic's head.
-HEAD_REVISION = "0002"
-_KNOWN_REVISIONS = ("0001", "0002")
+HEAD_REVISION = "0003"
+_KNOWN_REVISIONS = ("0001", "0002", "0003")
 #: What `db downgrade` accepts besides the revisions themselves.
 _DOWNGRADE_TARGETS = ("base", *_KNOWN_REVISIONS, "-1")
-#: Every table 0001 and 0002 create, children first so that they drop in this order.
+#: Every table the migrations create, children first so that they drop in this order.
 _TABLES = (
+    "notifications",
     "model_overrides",
     "provider_syncs",
     "provider_stats",

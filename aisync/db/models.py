@@ -135,3 +135,21 @@ class ProviderStat(Base):
     provider: Mapped[str]
     name: Mapped[str]
     value: Mapped[float]
+
+
+class Notification(Base):
+    """A webhook notification a run owes, and how its delivery went."""
+
+    __table__ = tables.notifications
+
+    id: Mapped[int]
+    delivery_id: Mapped[str]
+    run_id: Mapped[int]
+    url: Mapped[str]
+    secret_env: Mapped[str | None]
+    body: Mapped[str]
+    attempts: Mapped[int]
+    last_error: Mapped[str | None]
+    created_at: Mapped[datetime]
+    next_attempt_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]

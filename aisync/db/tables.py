@@ -72,6 +72,21 @@ class UTCDateTime(TypeDecorator[datetime]):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
+class LongText(TypeDecorator[str]):
+    """Text without MySQL's 64 KB limit of TEXT: LONGTEXT there, TEXT elsewhere."""
+
+    impl = Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        """The MySQL dialect is imported only on MySQL, as in `UTCDateTime`."""
+        if dialect.name == "mysql":
+            from sqlalchemy.dialects import mysql
+
+            return dialect.type_descriptor(mysql.LONGTEXT())
+        return self.impl_instance
+
+
 def _id() -> Column[int]:
     return Column("id", Integer, primary_key=True)
 
@@ -228,4 +243,27 @@ stats = Table(
     _text("name", 100),
     Column("value", Double(), nullable=False),
     UniqueConstraint("run_id", "provider", "name"),
+)
+
+#: The webhook outbox: one row per notification a closed run owes a receiver, written in
+#: the transaction that closes the run and marked delivered once a receiver took it.
+notifications = Table(
+    "notifications",
+    metadata,
+    _id(),
+    # Sent as `X-Aisync-Delivery` on every attempt, so a receiver can drop duplicates.
+    _text("delivery_id", 36),
+    Column("run_id", Integer, ForeignKey("sync_runs.id"), nullable=False, index=True),
+    _text("url", 2048),
+    # The name of the environment variable holding the signing secret, never the secret.
+    _text("secret_env", nullable=True),
+    # The exact JSON text that is posted and signed.
+    Column("body", LongText(), nullable=False),
+    _int("attempts"),
+    Column("last_error", Text, nullable=True),
+    _when("created_at"),
+    _when("next_attempt_at"),
+    _when("delivered_at", nullable=True),
+    UniqueConstraint("delivery_id"),
+    Index("ix_notifications_delivered_at_next_attempt_at", "delivered_at", "next_attempt_at"),
 )

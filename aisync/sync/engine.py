@@ -28,7 +28,7 @@ from aisync.sync.fetching import Fetches
 from aisync.sync.freshness import Freshness
 from aisync.sync.plugins import Plugins, get_plugin_manager
 from aisync.sync.progress import PagesFetched, page_counter
-from aisync.sync.reporting import close_run, close_stopped, notify
+from aisync.sync.reporting import close_run, close_stopped, notify, owed_notifications
 from aisync.sync.writing import Writer
 
 if TYPE_CHECKING:
@@ -301,7 +301,10 @@ class _Run:
             skipped_providers=discovery.skipped,
             warnings=tuple(self.enrichment.run_warnings() if self.enrichment else ()),
         )
-        close_run(self.ledger, report)
+        owed = []
+        if self.ledger is not None and not self.dry_run and report.run_id is not None:
+            owed = owed_notifications(report, self.settings, self.syncer.engine())
+        close_run(self.ledger, report, owed)
         notify(self.syncer.plugins, report, self.settings)
         return report
 

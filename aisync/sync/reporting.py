@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import traceback
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from aisync.errors import Terminated
@@ -16,15 +17,31 @@ from aisync.settings import Settings
 from aisync.sync.plugins import Plugins, call_each
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from aisync.db.ledger import Ledger
+    from aisync.db.outbox import Outgoing
 
 
-def close_run(ledger: Ledger | None, report: SyncReport) -> None:
-    """Record the run's outcome. A run refused before it started (unknown provider, no
-    credentials) records nothing: `sync_runs` has no column for its reason, and an empty
-    failed run row would only say "something failed" while the reason went to stderr."""
+def close_run(
+    ledger: Ledger | None, report: SyncReport, notifications: Sequence[Outgoing] = ()
+) -> None:
+    """Record the run's outcome, queueing its webhook `notifications` in the same
+    transaction. A run refused before it started (unknown provider, no credentials)
+    records nothing: `sync_runs` has no column for its reason, and an empty failed run
+    row would only say "something failed" while the reason went to stderr."""
     if ledger is not None:
-        ledger.close_run(status=report.status, exit_code=report.exit_code)
+        ledger.close_run(
+            status=report.status, exit_code=report.exit_code, notifications=notifications
+        )
+
+
+def owed_notifications(report: SyncReport, settings: Settings, engine: Engine) -> list[Outgoing]:
+    """The webhook notifications the run owes (`aisync.notify`), queued by the ledger in
+    the transaction that closes the run and delivered after it, by `sync_finished`."""
+    from aisync.notify.body import notifications_for
+
+    return notifications_for(report, settings, engine)
 
 
 def notify(plugins: Plugins, report: SyncReport, settings: Settings) -> None:
