@@ -47,11 +47,11 @@ class Fetches:
         plugins: Plugins,
         settings: Settings,
         claim: Claim,
-        began: Callable[[FetchBegan], None] | None = None,
+        announce: Callable[[FetchBegan], None] | None = None,
     ) -> None:
         self.plugins = plugins
         #: Told when a fetch gets its slot, for a live display of the fetches under way.
-        self.began = began
+        self.announce = announce
         self.settings = settings
         self.claim = claim
         self.started: dict[str, FetchStarted] = {}
@@ -109,8 +109,8 @@ class Fetches:
                 started.keep(*self.claim(provider))
             began = started.enter_gate() if fetched.skip is None else None
             if began is not None:
-                if self.began is not None:
-                    self.began(FetchBegan(provider.name))
+                if self.announce is not None:
+                    self.announce(FetchBegan(provider.name))
                 try:
                     with running_until(began + deadline, deadline):
                         listing = fetch_models(self.plugins, provider, client, self.settings)
