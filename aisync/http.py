@@ -70,6 +70,7 @@ def build_client(
     retry_wait_cap: float = 10.0,
     max_response_bytes: int = MAX_RESPONSE_BYTES,
     transport: httpx.BaseTransport | None = None,
+    on_retry: RetryCallback | None = None,
 ) -> httpx.Client:
     """Build the one client a run shares between all providers.
 
@@ -78,6 +79,7 @@ def build_client(
     never longer than `retry_wait_cap`: a provider asking for more is reported at once.
     Without `Retry-After` the wait doubles from half a second, up to `retry_wait_cap`.
     A response body larger than `max_response_bytes` once decoded fails the request.
+    `on_retry` hears of each retry before its wait (for a live display, `-v`).
     """
     inner = transport or httpx.HTTPTransport()
     return httpx.Client(
@@ -94,6 +96,7 @@ def build_client(
                 max_retries=max_retries,
                 wait_cap=retry_wait_cap,
                 max_bytes=max_response_bytes,
+                on_retry=on_retry,
             )
         ),
         follow_redirects=False,
@@ -191,6 +194,10 @@ def _strip_credentials(request: httpx.Request) -> None:
         request.url = request.url.copy_with(params=kept)
 
 
+#: Told of a retry about to wait: the request, why (the status, `429`), and the seconds.
+RetryCallback = Callable[[httpx.Request, str, float], None]
+
+
 class RetryTransport(httpx.BaseTransport):
     """Retry 429 and 5xx answers a bounded number of times with exponential backoff."""
 
@@ -203,6 +210,7 @@ class RetryTransport(httpx.BaseTransport):
         max_bytes: int = MAX_RESPONSE_BYTES,
         backoff: float = 0.5,
         sleep: Callable[[float], None] = time.sleep,
+        on_retry: RetryCallback | None = None,
     ) -> None:
         self._inner = inner
         self._max_retries = max_retries
@@ -210,6 +218,7 @@ class RetryTransport(httpx.BaseTransport):
         self._max_bytes = max_bytes
         self._backoff = backoff
         self._sleep = sleep
+        self._on_retry = on_retry
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         attempt = 0
@@ -226,6 +235,8 @@ class RetryTransport(httpx.BaseTransport):
             elif wait > self._wait_cap:
                 return response
             response.close()
+            if self._on_retry is not None:
+                self._on_retry(request, str(response.status_code), wait)
             self._sleep(wait)
             attempt += 1
 

@@ -7,6 +7,8 @@ by itself when the stream is not a terminal or `NO_COLOR` is set.
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -17,7 +19,7 @@ from rich.spinner import Spinner
 from rich.text import Text
 
 from aisync.report import DryRunChanges, ProviderResult, SyncReport
-from aisync.sync.progress import PagesFetched
+from aisync.sync.progress import FetchBegan, PagesFetched, ProgressEvent, Retrying
 
 if TYPE_CHECKING:
     from aisync.catalog.overrides import Override
@@ -25,6 +27,8 @@ if TYPE_CHECKING:
 PREVIEW_MODELS = 3
 #: How many ids a dry run lists per kind of change without -v.
 PREVIEW_CHANGES = 10
+#: Redraws of the live board per second: enough for a spinner, cheap beside the fetches.
+LIVE_REFRESH_PER_SECOND = 4
 
 
 class Output:
@@ -44,18 +48,42 @@ class Output:
         self.err.print(text, style="red", markup=False)
 
     @contextmanager
-    def progress(
-        self, title: str
-    ) -> Iterator[Callable[[ProviderResult | PagesFetched], None] | None]:
-        """A live board on a terminal only: a spinner per provider, its pages, its models."""
-        if self.quiet or not self.out.is_terminal:
-            yield None
+    def progress(self, title: str) -> Iterator[Callable[[ProgressEvent], None] | None]:
+        """What a run tells while it runs: with -v, a line on stderr per retry; when both
+        streams are a terminal, a live board on stderr (a spinner and the elapsed time of
+        each fetch under way, the line of each finished one), erased when the run ends so
+        that the report prints as it always does. Piped (cron), nothing at all."""
+        live = not self.quiet and self.out.is_terminal and self.err.is_terminal
+        retries = bool(self.verbose) and not self.quiet
+        if not live:
+            yield self._retry_line if retries else None
             return
         from rich.live import Live
 
         board = _Board(title)
-        with Live(board, console=self.out, refresh_per_second=8, transient=True):
-            yield board.update
+
+        def update(event: ProgressEvent) -> None:
+            board.update(event)
+            if retries:
+                self._retry_line(event)
+
+        with Live(
+            board,
+            console=self.err,
+            refresh_per_second=LIVE_REFRESH_PER_SECOND,
+            transient=True,
+            redirect_stdout=False,
+            redirect_stderr=False,
+        ):
+            yield update
+
+    def _retry_line(self, event: ProgressEvent) -> None:
+        """`openai: retrying after 429, 2 s`, printed above the live board when there is one."""
+        if isinstance(event, Retrying):
+            wait = number(round(event.wait_s, 1))
+            line = f"{event.provider}: retrying after {event.reason}, {wait} s"
+            # Styled as a Text, not by `style=`: that would colour the board redrawn below it.
+            self.err.print(Text(line, style="yellow"))
 
     def note(self, text: str) -> None:
         """Diagnostics shown with -v only."""
@@ -64,7 +92,8 @@ class Output:
 
 
 class _Board:
-    """What the live display shows: one line per provider heard from, updated from threads."""
+    """What the live display shows: one line per provider heard from, updated from the
+    fetch threads and drawn by the display's own thread (hence the lock)."""
 
     MARKS: ClassVar[dict[str, str]] = {"synced": "✓", "skipped": "⏭", "failed": "❌"}
 
@@ -72,19 +101,26 @@ class _Board:
         self.title = title
         self.pages: dict[str, int] = {}
         self.done: dict[str, ProviderResult] = {}
+        #: When each fetch under way began (monotonic), for its elapsed time.
+        self.began: dict[str, float] = {}
         self._spinners: dict[str, Spinner] = {}
+        self._lock = threading.Lock()
 
-    def update(self, event: ProviderResult | PagesFetched) -> None:
-        if isinstance(event, PagesFetched):
-            self.pages[event.provider] = event.pages
-        else:
-            self.done[event.provider] = event
+    def update(self, event: ProgressEvent) -> None:
+        with self._lock:
+            if isinstance(event, FetchBegan):
+                self.began.setdefault(event.provider, time.monotonic())
+            elif isinstance(event, PagesFetched):
+                self.pages[event.provider] = event.pages
+            elif isinstance(event, ProviderResult):
+                self.done[event.provider] = event
 
     def __rich__(self) -> RenderableType:
-        lines: list[RenderableType] = [Text(self.title, style="bold")]
-        for provider in sorted(set(self.pages) | set(self.done)):
-            lines.append(self._line(provider))
-        models = sum(result.models_found or 0 for result in self.done.values())
+        with self._lock:
+            lines: list[RenderableType] = [Text(self.title, style="bold")]
+            for provider in sorted(set(self.began) | set(self.pages) | set(self.done)):
+                lines.append(self._line(provider))
+            models = sum(result.models_found or 0 for result in self.done.values())
         lines.append(Text(f"{plural(models, 'model')} so far", style="dim"))
         return Group(*lines)
 
@@ -93,8 +129,10 @@ class _Board:
         fetched = f"{plural(pages, 'page')} fetched" if pages else ""
         result = self.done.get(provider)
         if result is None:
+            began = self.began.get(provider)
+            elapsed = f"{int(time.monotonic() - began)} s" if began is not None else ""
             spinner = self._spinners.setdefault(provider, Spinner("dots"))
-            spinner.update(text=f"{provider}  {fetched}")
+            spinner.update(text=f"{provider}  {', '.join(filter(None, (elapsed, fetched)))}")
             return spinner
         found = ""
         if result.status == "synced":

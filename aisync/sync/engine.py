@@ -27,7 +27,7 @@ from aisync.sync.enrich import Enrichment
 from aisync.sync.fetching import Fetches
 from aisync.sync.freshness import Freshness
 from aisync.sync.plugins import Plugins, get_plugin_manager
-from aisync.sync.progress import PagesFetched, page_counter
+from aisync.sync.progress import ProgressEvent, page_counter, retry_reporter
 from aisync.sync.reporting import close_run, close_stopped, notify, owed_notifications
 from aisync.sync.writing import Writer
 
@@ -95,7 +95,7 @@ class Syncer:
         allow_removals: bool = False,
         lock_timeout: float | None = None,
         deadline: float | None = None,
-        progress: Callable[[ProviderResult | PagesFetched], None] | None = None,
+        progress: Callable[[ProgressEvent], None] | None = None,
     ) -> SyncReport:
         """Sync the selected providers (default: every available one) and report.
 
@@ -110,8 +110,9 @@ class Syncer:
             skipping it as `locked` (default: settings).
         :param deadline: seconds one provider's whole fetch may take before it fails as
             `Timed out after N s` (default: settings, else six timeouts).
-        :param progress: called with each provider's result as soon as it is known, and
-            with `PagesFetched` as pages arrive (from the fetch threads).
+        :param progress: called with each provider's result as soon as it is known, and,
+            from the fetch threads, with `FetchBegan` as a fetch starts, `PagesFetched` as
+            pages arrive and `Retrying` before a retry waits (aisync.sync.progress).
         """
         settings = self.settings
         if timeout is not None:
@@ -155,7 +156,7 @@ class _Run:
         dry_run: bool,
         requested: Sequence[str] | None,
         allow_removals: bool,
-        progress: Callable[[ProviderResult | PagesFetched], None] | None,
+        progress: Callable[[ProgressEvent], None] | None,
     ) -> None:
         self.allow_removals = allow_removals
         self.syncer = syncer
@@ -168,7 +169,7 @@ class _Run:
         self.ledger: Ledger | None = None
         self.freshness = Freshness(settings, force=force)
         self.fetches = Fetches(
-            syncer.plugins, settings, lambda p: self.freshness.claim(self.ledger, p)
+            syncer.plugins, settings, lambda p: self.freshness.claim(self.ledger, p), progress
         )
         self.client: httpx.Client | None = None
         #: Built with the run's client once a provider is due: an all-fresh run downloads nothing.
@@ -277,6 +278,7 @@ class _Run:
                 max_retries=settings.max_retries,
                 retry_wait_cap=settings.retry_wait_cap,
                 transport=DeadlineTransport(self.syncer._transport or httpx.HTTPTransport()),
+                on_retry=retry_reporter(self.progress) if self.progress is not None else None,
             )
             if self.progress is not None:
                 self.client.event_hooks["response"].append(page_counter(self.progress))

@@ -23,6 +23,7 @@ from aisync.sync.deadline import running_until
 from aisync.sync.fetch import fetch_models, without_key
 from aisync.sync.normalize import normalize
 from aisync.sync.plugins import Plugins
+from aisync.sync.progress import FetchBegan
 
 if TYPE_CHECKING:
     from aisync.db.locks import Lock
@@ -41,8 +42,16 @@ class Fetches:
     first.
     """
 
-    def __init__(self, plugins: Plugins, settings: Settings, claim: Claim) -> None:
+    def __init__(
+        self,
+        plugins: Plugins,
+        settings: Settings,
+        claim: Claim,
+        announce: Callable[[FetchBegan], None] | None = None,
+    ) -> None:
         self.plugins = plugins
+        #: Told when a fetch gets its slot, for a live display of the fetches under way.
+        self.announce = announce
         self.settings = settings
         self.claim = claim
         self.started: dict[str, FetchStarted] = {}
@@ -100,6 +109,8 @@ class Fetches:
                 started.keep(*self.claim(provider))
             began = started.enter_gate() if fetched.skip is None else None
             if began is not None:
+                if self.announce is not None:
+                    self.announce(FetchBegan(provider.name))
                 try:
                     with running_until(began + deadline, deadline):
                         listing = fetch_models(self.plugins, provider, client, self.settings)

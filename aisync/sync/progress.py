@@ -1,8 +1,10 @@
-"""Live fetch progress: pages received per provider, for a display while a sync runs.
+"""Live fetch progress: fetches under way, pages received and retries, per provider, for a
+display while a sync runs.
 
 Plugins are not asked to report anything: a response hook on the run's shared HTTP client
-counts the responses each fetch thread receives. Fetch threads are named
-`aisync-fetch-<provider>`, so the thread that handles a response says whose page it is.
+counts the responses each fetch thread receives, and the client's retry transport says when
+it waits to retry. Fetch threads are named `aisync-fetch-<provider>`, so the thread that
+handles a request says whose it is.
 """
 
 from __future__ import annotations
@@ -13,10 +15,29 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from aisync.report import ProviderResult
+
 if TYPE_CHECKING:
     import httpx
 
 FETCH_THREAD_PREFIX = "aisync-fetch-"
+
+
+@dataclass(frozen=True)
+class FetchBegan:
+    """`provider`'s fetch has its concurrency slot and is under way: its clock starts."""
+
+    provider: str
+
+
+@dataclass(frozen=True)
+class Retrying:
+    """A request of `provider` failed with `reason` (`429`, `503`) and is sent again after
+    `wait_s` seconds. Says nothing of the request itself: no URL, no header, no key."""
+
+    provider: str
+    reason: str
+    wait_s: float
 
 
 @dataclass(frozen=True)
@@ -25,6 +46,10 @@ class PagesFetched:
 
     provider: str
     pages: int
+
+
+#: What a run's `progress` callback is called with.
+ProgressEvent = ProviderResult | FetchBegan | PagesFetched | Retrying
 
 
 def page_counter(report: Callable[[PagesFetched], None]) -> Callable[[httpx.Response], None]:
@@ -43,3 +68,20 @@ def page_counter(report: Callable[[PagesFetched], None]) -> Callable[[httpx.Resp
         report(PagesFetched(provider, pages))
 
     return hook
+
+
+def retry_reporter(
+    report: Callable[[Retrying], None],
+) -> Callable[[httpx.Request, str, float], None]:
+    """A retry callback for the run's HTTP client, naming the provider whose fetch thread
+    waits; a request from elsewhere (an enrichment source) is named by its host."""
+
+    def on_retry(request: httpx.Request, reason: str, wait_s: float) -> None:
+        report(Retrying(_provider_of_thread() or request.url.host, reason, wait_s))
+
+    return on_retry
+
+
+def _provider_of_thread() -> str | None:
+    name = threading.current_thread().name
+    return name.removeprefix(FETCH_THREAD_PREFIX) if name.startswith(FETCH_THREAD_PREFIX) else None
