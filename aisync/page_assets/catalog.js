@@ -244,7 +244,8 @@
 
   function fieldText([name, old, now, oldSource, newSource]) {
     const label = FIELD_LABELS[name] || name;
-    const from = oldSource && oldSource !== newSource ? ` (${oldSource} → ${newSource || "none"})` : "";
+    let from = "";
+    if (oldSource !== newSource) from = oldSource ? ` (${oldSource} → ${newSource || "none"})` : ` (${newSource})`;
     return `${label}: ${show(old)} → ${show(now)}${from}`;
   }
 
@@ -291,11 +292,6 @@
     });
     more.addEventListener("click", showMore);
     recentMore.addEventListener("click", showRecent);
-    if ("IntersectionObserver" in window) {
-      new IntersectionObserver((entries) => {
-        if (entries.some((e) => e.isIntersecting) && !more.hidden) showMore();
-      }, { rootMargin: "600px" }).observe(more);
-    }
     const scope = data.provider ? ` of provider ${data.provider}` : "";
     document.getElementById("summary").textContent =
       `${count(models.length)} models${scope} from ${count(providers.length)} providers, as of ${when(data.generated_at)} UTC.`;
