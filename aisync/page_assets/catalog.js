@@ -302,6 +302,9 @@
     refresh();
     showRecent();
     document.documentElement.dataset.ready = "true";
+    // The filter's lower-case texts, built once the first rows are on screen, not on the
+    // first keystroke.
+    setTimeout(() => models.forEach(searchText), 0);
   }
 
   start();
