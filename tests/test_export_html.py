@@ -203,6 +203,7 @@ def test_in_chromium_sort_filter_history_and_a_screenshot(
     export_page(env, path)
     open_page(page, path)
     assert page.locator("#status").inner_text() == "5 models"
+    assert page.locator("#summary").inner_text().startswith("5 models from 2 providers, as of ")
     assert column(page, 1) == ["mock", "mock", "mock", "mock", "mock-eu"]
     assert page.locator("th[data-key=provider]").get_attribute("aria-sort") == "ascending"
 
@@ -241,7 +242,7 @@ def test_in_chromium_sort_filter_history_and_a_screenshot(
     assert history.count() == 1
     text = history.inner_text()
     assert "mock / alpha" in text
-    assert "Input $/M tokens: 1 → 2" in text
+    assert "Input $/M tokens: $1 → $2" in text
     assert "Deprecation: – → 2020-01-31 (override)" in text
     assert [
         item.split(" ")[0] for item in history.locator(".history > ol > li").all_inner_texts()

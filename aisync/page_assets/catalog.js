@@ -18,6 +18,7 @@
   }
   const present = (v) => v !== null && v !== undefined;
   const count = (n) => integer.format(n);
+  const plural = (n, noun) => `${count(n)} ${noun}${n === 1 ? "" : "s"}`;
   const price = (v) => (present(v) ? "$" + Number(v).toLocaleString("en-US", { maximumFractionDigits: 4 }) : "");
   const when = (iso) => (iso ? iso.replace("T", " ").replace(/:\d\dZ$/, "") : "");
   const show = (v) => {
@@ -139,7 +140,7 @@
     more.hidden = end >= state.list.length;
     more.textContent = `Show ${count(Math.min(CHUNK, state.list.length - end))} more`;
     const total = models.length;
-    const matched = state.list.length === total ? `${count(total)} models` : `${count(state.list.length)} of ${count(total)} models`;
+    const matched = state.list.length === total ? plural(total, "model") : `${count(state.list.length)} of ${count(total)} models`;
     status.textContent = end < state.list.length ? `${matched}, showing the first ${count(end)}` : matched;
   }
 
@@ -246,7 +247,8 @@
     const label = FIELD_LABELS[name] || name;
     let from = "";
     if (oldSource !== newSource) from = oldSource ? ` (${oldSource} → ${newSource || "none"})` : ` (${newSource})`;
-    return `${label}: ${show(old)} → ${show(now)}${from}`;
+    const value = name.endsWith("_mtok") ? (v) => (present(v) ? price(v) : "–") : show;
+    return `${label}: ${value(old)} → ${value(now)}${from}`;
   }
 
   function sortBy(key) {
@@ -294,9 +296,9 @@
     recentMore.addEventListener("click", showRecent);
     const scope = data.provider ? ` of provider ${data.provider}` : "";
     document.getElementById("summary").textContent =
-      `${count(models.length)} models${scope} from ${count(providers.length)} providers, as of ${when(data.generated_at)} UTC.`;
+      `${plural(models.length, "model")}${scope} from ${plural(providers.length, "provider")}, as of ${when(data.generated_at)} UTC.`;
     document.getElementById("recent-title").textContent = `Changes in the last ${data.recent_days} days`;
-    document.getElementById("recent-status").textContent = data.recent ? `${count(data.recent)} changes, newest first.` : "No changes.";
+    document.getElementById("recent-status").textContent = data.recent ? `${plural(data.recent, "change")}, newest first.` : "No changes.";
     document.getElementById("footer").textContent = `Exported by aisync ${version}. Older history: aisync models show PROVIDER MODEL.`;
     buildHeader();
     refresh();
