@@ -9,9 +9,9 @@ as a `\\u` escape, so no model text can close the block or be read as markup; th
 script parses it with `JSON.parse` and writes model text with `textContent` only.
 
 History is kept small on purpose: every change of the last `RECENT_DAYS` days, and for
-each listed model its last `HISTORY_LIMIT` changes (the page says when older ones exist;
-`aisync models show` has them all). The table renders in chunks, so 10,000 models open
-as fast as 200.
+each listed model its last `HISTORY_LIMIT` changes (where a model has that many, the page
+points to `aisync models show`, which has them all). The table renders in chunks, so
+10,000 models open as fast as 200.
 """
 
 from __future__ import annotations
@@ -56,35 +56,33 @@ def page_data(
     """What the page shows, as plain JSON data, from the same `Catalog` calls as the export.
 
     `models` holds one list per model in `fields` order (`field_sources` as an index into
-    `sources`, which holds each distinct mapping once). `keys[i]` is `[provider, model_id,
-    events]` for the model of `changes` entries that name `i`: the listed models first, in
-    `models` order, then removed models that changed recently. `changes` is newest first,
-    each `[key, changed_at, change, version, run_id, fields]`; its first `recent` entries
-    are the last `recent_days` days.
+    `sources`, which holds each distinct mapping once). `keys[i]` is `[provider, model_id]`
+    for the model of `changes` entries that name `i`: the listed models first, in `models`
+    order, then removed models that changed recently. `changes` is newest first, each
+    `[key, changed_at, change, version, run_id, fields]`; its first `recent` entries are the
+    last `recent_days` days, the rest are older changes of listed models, up to
+    `history_limit` changes per model in all. Neither query reads more than that, however
+    long the catalog's history.
     """
     now = now or datetime.now(UTC)
+    cutoff = now - timedelta(days=recent_days)
     rows = catalog.export_rows(provider=provider)
-    changes = catalog.changes(provider=provider)
+    recent = catalog.changes(since=cutoff, provider=provider)
+    newest = catalog.changes(provider=provider, latest_per_model=history_limit)
     sources: dict[str, int] = {}
     models = [_packed(row, sources) for row in rows]
     keys = {(row["provider"], row["model_id"]): index for index, row in enumerate(rows)}
     listed = len(keys)
-    totals = Counter((change.provider, change.model_id) for change in changes)
-    cutoff = now - timedelta(days=recent_days)
-    kept: list[list[Any]] = []
-    seen: Counter[int] = Counter()
-    recent = 0
-    for change in changes:
-        is_recent = change.changed_at >= cutoff
-        key = keys.get((change.provider, change.model_id))
-        if key is None and not is_recent:
-            continue
-        if key is None:
-            key = keys[(change.provider, change.model_id)] = len(keys)
-        seen[key] += 1
-        if is_recent or (key < listed and seen[key] <= history_limit):
+    kept = []
+    for change in recent:
+        key = keys.setdefault((change.provider, change.model_id), len(keys))
+        kept.append(_packed_change(key, change))
+    shown = Counter(entry[0] for entry in kept)
+    for change in newest:
+        key = keys.get((change.provider, change.model_id), listed)
+        if change.changed_at < cutoff and key < listed and shown[key] < history_limit:
             kept.append(_packed_change(key, change))
-            recent += is_recent
+            shown[key] += 1
     return {
         "generated_at": _stamp(now),
         "provider": provider,
@@ -93,9 +91,9 @@ def page_data(
         "fields": list(EXPORT_FIELDS),
         "sources": [json.loads(text) for text in sources],
         "models": models,
-        "keys": [[p, m, totals[(p, m)]] for p, m in keys],
+        "keys": [list(key) for key in keys],
         "changes": kept,
-        "recent": recent,
+        "recent": len(recent),
     }
 
 

@@ -22,6 +22,7 @@ import pytest
 
 from aisync.catalog import Catalog
 from aisync.export_html import HISTORY_LIMIT, page_data
+from tests import databases
 from tests.catalog_data import fill
 from tests.cli import run
 
@@ -53,6 +54,10 @@ def export_page(env: dict[str, str], path: Path, *args: str) -> str:
     result = ok(run(["export", "--format", "html", "-o", str(path), *args], env))
     assert f"to {path}" in result.stderr
     return path.read_text(encoding="utf-8")
+
+
+def stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def data_block(page: str) -> Any:
@@ -115,21 +120,46 @@ def test_history_is_the_recent_changes_and_the_last_few_per_model(env: dict[str,
     cutoff = datetime.now(UTC) - timedelta(days=5)
     recent = [c for c in everything if c.changed_at >= cutoff]
     assert 0 < len(recent) < len(everything)  # the first run is ten days old
-    keys = [(provider, model_id) for provider, model_id, _ in data["keys"]]
-    kept = [(keys[key], at) for key, at, *_ in data["changes"]]
+    keys = [(provider, model_id) for provider, model_id in data["keys"]]
+    kept = [(keys[key], at, change, version) for key, at, change, version, *_ in data["changes"]]
     assert data["recent"] == len(recent)
-    assert [k for k, _ in kept[: len(recent)]] == [(c.provider, c.model_id) for c in recent]
+    assert kept[: len(recent)] == [
+        ((c.provider, c.model_id), stamp(c.changed_at), c.change, c.version) for c in recent
+    ]
     listed = set(keys[: len(data["models"])])
     for key in set(keys):
         total = sum((c.provider, c.model_id) == key for c in everything)
         new = sum((c.provider, c.model_id) == key for c in recent)
         expected = new if key not in listed or new >= limit else min(total, limit)
-        assert sum(k == key for k, _ in kept) == expected, key
+        assert sum(k == key for k, *_ in kept) == expected, key
+    # Before the five days: eu-one's addition; the other listed models changed twice since.
+    (added,) = [c for c in everything if c.model_id == "eu-one" and c.change == "added"]
+    assert kept[len(recent) :] == [(("mock-eu", "eu-one"), stamp(added.changed_at), "added", 1)]
     # gamma was removed within the five days: on the page for that removal only.
     assert ("mock", "gamma") in keys and ("mock", "gamma") not in listed
-    assert dict(zip(keys, (k[2] for k in data["keys"]), strict=True))[("mock", "alpha")] == 3
-    assert any(at < cutoff.strftime("%Y-%m-%dT%H:%M:%SZ") for _, at in kept)
     assert HISTORY_LIMIT >= 3 and len(full["changes"]) == len(everything)
+
+
+@pytest.mark.parametrize("backend", databases.backend_params())
+def test_the_newest_changes_of_each_model(backend: str, tmp_path: Path) -> None:
+    """`Catalog.changes(latest_per_model=N)`: the page's bounded history, on every backend."""
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'catalog.db'}"
+    else:
+        url = databases.empty_server_database(databases.SERVER_URLS[backend])
+    fill(url, tmp_path)
+    with Catalog(url) as catalog:
+        everything = catalog.changes()
+        newest = catalog.changes(latest_per_model=1)
+        two = catalog.changes(provider="mock", latest_per_model=2)
+    models = {(c.provider, c.model_id) for c in everything}
+    assert len(newest) == len(models)
+    for provider, model_id in models:
+        own = [c for c in everything if (c.provider, c.model_id) == (provider, model_id)]
+        assert [c for c in newest if (c.provider, c.model_id) == (provider, model_id)] == own[:1]
+        if provider == "mock":
+            assert [c for c in two if c.model_id == model_id] == own[:2]
+    assert {c.provider for c in two} == {"mock"}
 
 
 def test_html_goes_to_stdout_and_takes_a_provider(env: dict[str, str]) -> None:

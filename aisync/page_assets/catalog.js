@@ -222,10 +222,10 @@
 
   function historyList(key) {
     const changes = historyOf(key);
-    const total = data.keys[key][2];
+    const [provider, modelId] = data.keys[key];
+    const cut = changes.length >= data.history_limit;
     const wrapper = el("div", null, { class: "history" });
-    const heading = changes.length < total ? `History: the last ${count(changes.length)} of ${count(total)} changes` : "History";
-    wrapper.append(el("h3", heading));
+    wrapper.append(el("h3", cut ? `History: the newest ${count(changes.length)} changes` : "History"));
     if (!changes.length) wrapper.append(el("p", "No recorded changes."));
     const ol = el("ol", null, { reversed: "" });
     for (const change of changes) {
@@ -239,7 +239,7 @@
       ol.append(li);
     }
     wrapper.append(ol);
-    if (changes.length < total) wrapper.append(el("p", `Older changes: aisync models show ${data.keys[key][0]} ${data.keys[key][1]}`, { class: "hint" }));
+    if (cut) wrapper.append(el("p", `Older changes, if any: aisync models show ${provider}/${modelId}`, { class: "hint" }));
     return wrapper;
   }
 
@@ -299,7 +299,7 @@
       `${plural(models.length, "model")}${scope} from ${plural(providers.length, "provider")}, as of ${when(data.generated_at)} UTC.`;
     document.getElementById("recent-title").textContent = `Changes in the last ${data.recent_days} days`;
     document.getElementById("recent-status").textContent = data.recent ? `${plural(data.recent, "change")}, newest first.` : "No changes.";
-    document.getElementById("footer").textContent = `Exported by aisync ${version}. Older history: aisync models show PROVIDER MODEL.`;
+    document.getElementById("footer").textContent = `Exported by aisync ${version}. Full history: aisync models show PROVIDER/MODEL_ID.`;
     buildHeader();
     refresh();
     showRecent();
