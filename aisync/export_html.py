@@ -61,14 +61,19 @@ def page_data(
     order, then removed models that changed recently. `changes` is newest first, each
     `[key, changed_at, change, version, run_id, fields]`; its first `recent` entries are the
     last `recent_days` days, the rest are older changes of listed models, up to
-    `history_limit` changes per model in all. Neither query reads more than that, however
-    long the catalog's history.
+    `history_limit` changes per model in all. What is read is bounded the same way, however
+    long the catalog's history: each model's newest changes, and the whole window only when
+    some model changed `history_limit` times in it.
     """
     now = now or datetime.now(UTC)
     cutoff = now - timedelta(days=recent_days)
     rows = catalog.export_rows(provider=provider)
-    recent = catalog.changes(since=cutoff, provider=provider)
     newest = catalog.changes(provider=provider, latest_per_model=history_limit)
+    recent = [change for change in newest if change.changed_at >= cutoff]
+    busy = Counter((change.provider, change.model_id) for change in recent)
+    if busy and max(busy.values()) >= history_limit:
+        # A model changed that often lately: only the whole window has all its changes.
+        recent = catalog.changes(since=cutoff, provider=provider)
     sources: dict[str, int] = {}
     models = [_packed(row, sources) for row in rows]
     keys = {(row["provider"], row["model_id"]): index for index, row in enumerate(rows)}

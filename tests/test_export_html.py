@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from aisync.catalog import Catalog
-from aisync.export_html import HISTORY_LIMIT, page_data
+from aisync.export_html import page_data
 from tests import databases
 from tests.catalog_data import fill
 from tests.cli import run
@@ -111,33 +111,37 @@ def test_a_script_end_in_a_model_id_stays_inside_the_data(
     assert HOSTILE_ID in ids and HOSTILE_NAME in names
 
 
-def test_history_is_the_recent_changes_and_the_last_few_per_model(env: dict[str, str]) -> None:
-    limit = 2
+@pytest.mark.parametrize("limit", [1, 2, 20])
+def test_history_is_the_recent_changes_and_the_last_few_per_model(
+    env: dict[str, str], limit: int
+) -> None:
+    """Every change of the window, then each listed model's newest older changes up to
+    `limit` in all (limit 1: some models changed that often lately, so the whole window is
+    read; 20: every model's whole history)."""
     with Catalog(env["AISYNC_DATABASE_URL"]) as catalog:
         everything = catalog.changes()
         data = page_data(catalog, recent_days=5, history_limit=limit)
-        full = page_data(catalog)
     cutoff = datetime.now(UTC) - timedelta(days=5)
     recent = [c for c in everything if c.changed_at >= cutoff]
     assert 0 < len(recent) < len(everything)  # the first run is ten days old
-    keys = [(provider, model_id) for provider, model_id in data["keys"]]
-    kept = [(keys[key], at, change, version) for key, at, change, version, *_ in data["changes"]]
     assert data["recent"] == len(recent)
-    assert kept[: len(recent)] == [
-        ((c.provider, c.model_id), stamp(c.changed_at), c.change, c.version) for c in recent
-    ]
-    listed = set(keys[: len(data["models"])])
-    for key in set(keys):
-        total = sum((c.provider, c.model_id) == key for c in everything)
+    keys = [(provider, model_id) for provider, model_id in data["keys"]]
+    listed = keys[: len(data["models"])]
+    older: list[Any] = []
+    for key in listed:
         new = sum((c.provider, c.model_id) == key for c in recent)
-        expected = new if key not in listed or new >= limit else min(total, limit)
-        assert sum(k == key for k, *_ in kept) == expected, key
-    # Before the five days: eu-one's addition; the other listed models changed twice since.
-    (added,) = [c for c in everything if c.model_id == "eu-one" and c.change == "added"]
-    assert kept[len(recent) :] == [(("mock-eu", "eu-one"), stamp(added.changed_at), "added", 1)]
+        own = [c for c in everything if (c.provider, c.model_id) == key and c not in recent]
+        older += own[: max(0, limit - new)]
+    expected = recent + sorted(older, key=everything.index)
+    assert [
+        (keys[key], at, change, version) for key, at, change, version, *_ in data["changes"]
+    ] == [((c.provider, c.model_id), stamp(c.changed_at), c.change, c.version) for c in expected]
     # gamma was removed within the five days: on the page for that removal only.
     assert ("mock", "gamma") in keys and ("mock", "gamma") not in listed
-    assert HISTORY_LIMIT >= 3 and len(full["changes"]) == len(everything)
+    if limit == 2:  # before the window: eu-one's addition; the others changed twice since
+        assert [(c.model_id, c.change) for c in older] == [("eu-one", "added")]
+    if limit == 20:  # all of it but gamma's addition: a removed model's older history
+        assert len(data["changes"]) == len(everything) - 1
 
 
 @pytest.mark.parametrize("backend", databases.backend_params())
