@@ -77,17 +77,8 @@ def page_data(
     sources: dict[str, int] = {}
     models = [_packed(row, sources) for row in rows]
     keys = {(row["provider"], row["model_id"]): index for index, row in enumerate(rows)}
-    listed = len(keys)
-    kept = []
-    for change in recent:
-        key = keys.setdefault((change.provider, change.model_id), len(keys))
-        kept.append(_packed_change(key, change))
-    shown = Counter(entry[0] for entry in kept)
-    for change in newest:
-        key = keys.get((change.provider, change.model_id), listed)
-        if change.changed_at < cutoff and key < listed and shown[key] < history_limit:
-            kept.append(_packed_change(key, change))
-            shown[key] += 1
+    older = [change for change in newest if change.changed_at < cutoff]
+    kept = _history(keys, recent, older, history_limit)
     return {
         "generated_at": _stamp(now),
         "provider": provider,
@@ -100,6 +91,28 @@ def page_data(
         "changes": kept,
         "recent": len(recent),
     }
+
+
+def _history(
+    keys: dict[tuple[str, str], int],
+    recent: Sequence[Change],
+    older: Sequence[Change],
+    limit: int,
+) -> list[list[Any]]:
+    """Every recent change (adding the keys of removed models to `keys`), then the older
+    changes of listed models until each has `limit`; both lists newest first."""
+    listed = len(keys)
+    kept: list[list[Any]] = []
+    for change in recent:
+        key = keys.setdefault((change.provider, change.model_id), len(keys))
+        kept.append(_packed_change(key, change))
+    shown = Counter(entry[0] for entry in kept)
+    for change in older:
+        key = keys.get((change.provider, change.model_id))
+        if key is not None and key < listed and shown[key] < limit:
+            kept.append(_packed_change(key, change))
+            shown[key] += 1
+    return kept
 
 
 def render_page(data: Mapping[str, Any], *, version: str) -> str:

@@ -180,14 +180,13 @@ def test_html_goes_to_stdout_and_takes_a_provider(env: dict[str, str]) -> None:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """Headless chromium from the system (never a browser Playwright downloads)."""
-    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
-        found = shutil.which("chromium")
-        if found is None:
-            pytest.skip(f"chromium is not installed ({CHROMIUM}; apt-get install chromium)")
+    executable = CHROMIUM if os.access(CHROMIUM, os.X_OK) else shutil.which("chromium")
+    if executable is None:
+        pytest.skip(f"chromium is not installed ({CHROMIUM}; apt-get install chromium)")
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
     with sync_api.sync_playwright() as playwright:
         launched = playwright.chromium.launch(
-            executable_path=CHROMIUM if os.path.isfile(CHROMIUM) else found,
+            executable_path=executable,
             args=["--no-sandbox"],  # CI runs as root, where chromium's sandbox cannot start
         )
         try:
