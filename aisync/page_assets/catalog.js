@@ -98,16 +98,20 @@
     return item.search;
   }
 
-  /** Missing values last in both directions; ties keep provider/id order. */
-  function compareBy(column, descending) {
+  /** Sorted by a column: missing values last in both directions, ties in provider/id
+   *  order. Each value is read once, not once per comparison. */
+  function sorted(list, column, descending) {
     const sign = descending ? -1 : 1;
-    return (a, b) => {
-      const x = column.value(a.row), y = column.value(b.row);
-      const xm = !present(x) || x === "", ym = !present(y) || y === "";
-      if (xm || ym) return xm === ym ? a.index - b.index : xm ? 1 : -1;
-      const order = column.num ? x - y : collator.compare(x, y);
-      return order ? sign * order : a.index - b.index;
-    };
+    const keyed = list.map((item) => {
+      const value = column.value(item.row);
+      return { item, value, missing: !present(value) || value === "" };
+    });
+    keyed.sort((a, b) => {
+      if (a.missing || b.missing) return a.missing === b.missing ? a.item.index - b.item.index : a.missing ? 1 : -1;
+      const order = column.num ? a.value - b.value : collator.compare(a.value, b.value);
+      return order ? sign * order : a.item.index - b.item.index;
+    });
+    return keyed.map((entry) => entry.item);
   }
 
   function refresh() {
@@ -115,7 +119,7 @@
     let list = models;
     if (state.provider) list = list.filter((m) => m.row[F.provider] === state.provider);
     if (state.words.length) list = list.filter((m) => state.words.every((w) => searchText(m).includes(w)));
-    if (state.sort !== "provider" || state.descending) list = list.slice().sort(compareBy(column, state.descending));
+    if (state.sort !== "provider" || state.descending) list = sorted(list, column, state.descending);
     state.list = list;
     for (const th of headRow.cells) {
       const active = th.dataset.key === state.sort;
