@@ -169,17 +169,28 @@ class Catalog:
         since: datetime | timedelta | str | None = None,
         provider: str | None = None,
         run_id: int | None = None,
+        latest_per_model: int | None = None,
     ) -> list[Change]:
         """The model changelog, newest first: additions, changes (field by field), removals.
 
         :param since: a time (aware, or naive local time), an age (`timedelta`), or text:
             `7d`, `12h`, `30m` or an ISO date or time.
+        :param latest_per_model: only each model's newest events, at most this many (the
+            catalog page's history, bounded however long the catalog's history is).
         """
         cutoff = parse_since(since) if since is not None else None
         if run_id is not None:
             checked_id(run_id, "run id")
+        if latest_per_model is not None:
+            checked_id(latest_per_model, "limit")
         with self._connect() as connection:
-            rows = queries.changes(connection, since=cutoff, provider=provider, run_id=run_id)
+            rows = queries.changes(
+                connection,
+                since=cutoff,
+                provider=provider,
+                run_id=run_id,
+                latest=latest_per_model,
+            )
         return [change_record(row._mapping) for row in rows]
 
     def stats(self, *, provider: str | None = None, history: bool = False) -> list[StatsSnapshot]:

@@ -157,11 +157,13 @@ def changes(
     since: datetime | None = None,
     provider: str | None = None,
     run_id: int | None = None,
+    latest: int | None = None,
 ) -> Sequence[AnyRow]:
     """Every event, newest first, with both versions' fields for `changed` events.
 
     Columns `new_<field>` and `old_<field>` hold the version after and before a change (NULL
-    for other events), so the changelog needs this one statement.
+    for other events), so the changelog needs this one statement. `latest` keeps each
+    model's newest events only (a window function: SQLite 3.25, MariaDB 10.2).
     """
     new = versions.alias("new")
     old = versions.alias("old")
@@ -193,7 +195,18 @@ def changes(
         query = query.where(models.c.provider == provider)
     if run_id is not None:
         query = query.where(events.c.run_id == run_id)
+    if latest is not None:
+        query = query.where(events.c.id.in_(_newest_events(latest)))
     return connection.execute(query).all()
+
+
+def _newest_events(count: int) -> Select[Any]:
+    """The ids of each model's `count` newest events."""
+    rank = func.row_number().over(
+        partition_by=events.c.model, order_by=(events.c.changed_at.desc(), events.c.id.desc())
+    )
+    ranked = select(events.c.id, rank.label("rank")).subquery()
+    return select(ranked.c.id).where(ranked.c.rank <= count)
 
 
 def sync_runs(
