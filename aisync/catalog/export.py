@@ -12,10 +12,15 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Mapping, Sequence
-from typing import Any
+import math
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import date
+from itertools import islice
+from typing import Any, BinaryIO, TypeVar
 
 from aisync.catalog.records import VERSION_FIELDS, CatalogModel, as_dict
+
+T = TypeVar("T")
 
 FORMATS: tuple[str, ...] = ("json", "jsonl", "csv")
 
@@ -32,9 +37,118 @@ EXPORT_FIELDS: tuple[str, ...] = (
 )
 
 
+#: How many rows a streamed export encodes and writes at once.
+CHUNK_ROWS = 1_000
+
+
 def export_row(model: CatalogModel) -> dict[str, Any]:
     values = as_dict(model)
     return {name: values[name] for name in EXPORT_FIELDS}
+
+
+def export_record(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A `queries.catalog_models` row in the export shape: the dict `export_row` makes of
+    the row's `CatalogModel`, without building the record (a million of them add up)."""
+    row = {}
+    for name in EXPORT_FIELDS:
+        value = values[name]
+        row[name] = value.isoformat() if isinstance(value, date) else value
+    row["capabilities"] = list(row["capabilities"] or ())
+    row["field_sources"] = dict(row["field_sources"] or {})
+    return row
+
+
+def write_export(rows: Iterable[Mapping[str, Any]], format: str, stream: BinaryIO) -> int:
+    """Write the export to a binary stream as the rows come, `CHUNK_ROWS` at a time, in
+    UTF-8; the bytes are those of `render_export` of the same rows. Returns the row count."""
+    if format not in _CHUNKED:
+        found = list(rows)
+        stream.write(render_export(found, format).encode("utf-8"))
+        return len(found)
+    count = 0
+    for text, size in _CHUNKED[format](iter(rows)):
+        stream.write(text.encode("utf-8"))
+        count += size
+    return count
+
+
+def _batches(rows: Iterator[T]) -> Iterator[list[T]]:
+    while batch := list(islice(rows, CHUNK_ROWS)):
+        yield batch
+
+
+def json_array_chunks(items: Iterable[Any]) -> Iterator[tuple[str, int]]:
+    """`json.dumps(list(items), indent=2, sort_keys=True, ensure_ascii=False) + "\\n"`, a
+    batch of items at a time, each piece with how many items it holds: a JSON array
+    written as its items arrive, identical to the one written at once."""
+    opening = "[\n  "
+    for batch in _batches(iter(items)):
+        yield opening + ",\n  ".join(indented(item, "  ") for item in batch), len(batch)
+        opening = ",\n  "
+    yield ("[]\n" if opening.startswith("[") else "\n]\n"), 0
+
+
+def _jsonl_chunks(rows: Iterator[Mapping[str, Any]]) -> Iterator[tuple[str, int]]:
+    for batch in _batches(rows):
+        yield "".join(_LINE.encode(row) + "\n" for row in batch), len(batch)
+
+
+def _csv_chunks(rows: Iterator[Mapping[str, Any]]) -> Iterator[tuple[str, int]]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(EXPORT_FIELDS)
+    for batch in _batches(rows):
+        writer.writerows([_cell(row[name]) for name in EXPORT_FIELDS] for row in batch)
+        yield buffer.getvalue(), len(batch)
+        buffer.seek(0)
+        buffer.truncate()
+    if buffer.tell():
+        yield buffer.getvalue(), 0
+
+
+_CHUNKED = {"json": json_array_chunks, "jsonl": _jsonl_chunks, "csv": _csv_chunks}
+_LINE = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
+_SCALAR = json.JSONEncoder(ensure_ascii=False)
+#: The standard library's own quoting of a string (in C), as `ensure_ascii=False` writes it.
+_text = json.encoder.encode_basestring
+
+
+def indented(value: Any, indent: str = "") -> str:
+    """`json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)`, nested at `indent`.
+
+    The standard library encodes an indented document in pure Python, generator upon
+    generator; this writes the same text (for JSON data with text keys) without them,
+    which is most of the time of a big export.
+    """
+    kind = type(value)
+    if kind is str:
+        return _text(value)
+    if value is None:
+        return "null"
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int or (kind is float and math.isfinite(value)):
+        return repr(value)
+    if kind is dict or isinstance(value, Mapping):
+        if not value:
+            return "{}"
+        if not all(type(key) is str for key in value):
+            return _reindented(value, indent)
+        inner = ",\n" + indent + "  "
+        items = [_text(key) + ": " + indented(value[key], indent + "  ") for key in sorted(value)]
+        return "{" + inner[1:] + inner.join(items) + "\n" + indent + "}"
+    if kind is list or kind is tuple:
+        if not value:
+            return "[]"
+        inner = ",\n" + indent + "  "
+        items = [indented(item, indent + "  ") for item in value]
+        return "[" + inner[1:] + inner.join(items) + "\n" + indent + "]"
+    return _SCALAR.encode(value)
+
+
+def _reindented(value: Any, indent: str) -> str:
+    text = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
+    return text.replace("\n", "\n" + indent)
 
 
 def render_export(rows: Sequence[Mapping[str, Any]], format: str) -> str:

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import sys
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
+
 import click
 
-from aisync.catalog.export import FORMATS, render_export
+from aisync.catalog.export import FORMATS, write_export
 from aisync.cli.browse import ask, provider_option
 from aisync.cli.options import common_options
 from aisync.cli.render import Output, plural
+from aisync.cli.tables import piped_output
+
+if TYPE_CHECKING:
+    from aisync.catalog.catalog import Catalog
 
 
 @click.command()
@@ -28,17 +37,28 @@ def export(
     database_url: str | None,
     config_path: str | None,
 ) -> int:
-    """Export the current catalog (shape documented in the README), UTF-8 always."""
-    rows = ask(database_url, config_path, lambda catalog: catalog.export_rows(provider=provider))
-    data = render_export(rows, format_).encode("utf-8")
+    """Export the current catalog (shape documented in the README), UTF-8 always.
+
+    Streamed: rows are written as the database returns them, so memory stays flat on a
+    catalog of any size.
+    """
     if path is None:
-        click.echo(data, nl=False)
+        stdout = sys.stdout.buffer
+        with piped_output(stdout):
+            ask(database_url, config_path, partial(_write, provider, format_, stdout))
         return 0
     try:
         with open(path, "wb") as handle:
-            handle.write(data)
+            count = ask(database_url, config_path, partial(_write, provider, format_, handle))
     except OSError as exc:
         Output().error(f"Cannot write {path}: {exc.strerror}")
         return 1
-    Output().err.print(f"Exported {plural(len(rows), 'model')} to {path}", markup=False)
+    except click.exceptions.Exit:
+        Path(path).unlink(missing_ok=True)  # no catalog, or it failed midway: no half file
+        raise
+    Output().err.print(f"Exported {plural(count, 'model')} to {path}", markup=False)
     return 0
+
+
+def _write(provider: str | None, format_: str, stream: BinaryIO, catalog: Catalog) -> int:
+    return write_export(catalog.iter_export_rows(provider=provider), format_, stream)
