@@ -10,11 +10,11 @@ capabilities, objects as compact JSON, `true`/`false`, and an empty cell for no 
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
-import math
+import operator
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import date
 from itertools import islice
 from typing import Any, BinaryIO, TypeVar
 
@@ -49,13 +49,23 @@ def export_row(model: CatalogModel) -> dict[str, Any]:
 def export_record(values: Mapping[str, Any]) -> dict[str, Any]:
     """A `queries.catalog_models` row in the export shape: the dict `export_row` makes of
     the row's `CatalogModel`, without building the record (a million of them add up)."""
-    row = {}
-    for name in EXPORT_FIELDS:
-        value = values[name]
-        row[name] = value.isoformat() if isinstance(value, date) else value
+    row = dict(zip(EXPORT_FIELDS, _export_values(values), strict=True))
+    for name in _DATE_FIELDS:
+        if row[name] is not None:
+            row[name] = row[name].isoformat()
     row["capabilities"] = list(row["capabilities"] or ())
     row["field_sources"] = dict(row["field_sources"] or {})
     return row
+
+
+_export_values = operator.itemgetter(*EXPORT_FIELDS)
+_DATE_FIELDS = (
+    "release_date",
+    "deprecation_date",
+    "first_seen_at",
+    "last_seen_at",
+    "version_created_at",
+)
 
 
 def write_export(rows: Iterable[Mapping[str, Any]], format: str, stream: BinaryIO) -> int:
@@ -116,34 +126,56 @@ _text = json.encoder.encode_basestring
 def indented(value: Any, indent: str = "") -> str:
     """`json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)`, nested at `indent`.
 
-    The standard library encodes an indented document in pure Python, generator upon
-    generator; this writes the same text (for JSON data with text keys) without them,
-    which is most of the time of a big export.
+    The standard library encodes an indented document in pure Python, value by value,
+    which is most of the time of a big export. Here an object's scalars go through its C
+    encoder in one call, with the line break and indent as the separator between items
+    (what indenting adds around a scalar), and only nested lists and objects, marked by a
+    placeholder, are indented on their own and put in its place.
     """
     kind = type(value)
     if kind is str:
         return _text(value)
-    if value is None:
-        return "null"
-    if kind is bool:
-        return "true" if value else "false"
-    if kind is int or (kind is float and math.isfinite(value)):
-        return repr(value)
-    if kind is dict or isinstance(value, Mapping):
-        if not value:
-            return "{}"
-        if not all(type(key) is str for key in value):
-            return _reindented(value, indent)
-        inner = ",\n" + indent + "  "
-        items = [_text(key) + ": " + indented(value[key], indent + "  ") for key in sorted(value)]
-        return "{" + inner[1:] + inner.join(items) + "\n" + indent + "}"
+    if kind in _SCALARS:
+        return _SCALAR.encode(value)
     if kind is list or kind is tuple:
         if not value:
             return "[]"
-        inner = ",\n" + indent + "  "
-        items = [indented(item, indent + "  ") for item in value]
-        return "[" + inner[1:] + inner.join(items) + "\n" + indent + "]"
-    return _SCALAR.encode(value)
+        inner = indent + "  "
+        items = [indented(item, inner) for item in value]
+        return "[\n" + inner + (",\n" + inner).join(items) + "\n" + indent + "]"
+    if not isinstance(value, Mapping):
+        return _SCALAR.encode(value)  # what the standard library makes of it, or its error
+    if not value:
+        return "{}"
+    inner = indent + "  "
+    nested = [key for key, item in value.items() if type(item) not in _SCALARS]
+    if len(value) <= _SMALL and all(type(key) is str for key in value):
+        entries = [_text(key) + ": " + indented(value[key], inner) for key in sorted(value)]
+        return "{\n" + inner + (",\n" + inner).join(entries) + "\n" + indent + "}"
+    if not all(type(key) is str for key in nested):
+        return _reindented(value, indent)
+    flat = {**value, **dict.fromkeys(nested, _PLACEHOLDER)} if nested else value
+    text = "{\n" + inner + _object_encoder(inner).encode(flat)[1:-1] + "\n" + indent + "}"
+    for key in nested:
+        entry = "\n" + inner + _text(key) + ": "
+        text = text.replace(entry + _MARK, entry + indented(value[key], inner), 1)
+    return text
+
+
+#: Objects up to this size are cheaper to write item by item than through the encoder.
+_SMALL = 4
+#: The types the C encoder writes as an indented dump does (`repr` of numbers and all).
+_SCALARS = frozenset((str, int, float, bool, type(None)))
+#: Stands in for a nested value: a real string escapes NUL, and the search includes the
+#: line break and key before it, which only the separators write unescaped.
+_PLACEHOLDER = "\0"
+_MARK = '"\\u0000"'
+
+
+@functools.cache
+def _object_encoder(inner: str) -> json.JSONEncoder:
+    """The C encoder writing an object's items one per line at `inner`."""
+    return json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",\n" + inner, ": "))
 
 
 def _reindented(value: Any, indent: str) -> str:

@@ -122,7 +122,12 @@ def catalog_models_query(
         )
     column = query.selected_columns[sort]
     order = column.desc() if descending else column.asc()
-    query = query.order_by(_nulls_last(column), order, models.c.provider, models.c.model_id)
+    if getattr(column, "nullable", True):
+        query = query.order_by(_nulls_last(column))
+    if sort in ("provider", "model_id"):
+        query = query.order_by(order, models.c.model_id if sort == "provider" else models.c.provider)
+    else:
+        query = query.order_by(order, models.c.provider, models.c.model_id)
     return query if limit is None else query.limit(limit)
 
 
