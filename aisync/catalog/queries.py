@@ -124,10 +124,10 @@ def catalog_models_query(
     order = column.desc() if descending else column.asc()
     if getattr(column, "nullable", True):
         query = query.order_by(_nulls_last(column))
-    if sort in ("provider", "model_id"):
-        query = query.order_by(order, models.c.model_id if sort == "provider" else models.c.provider)
-    else:
-        query = query.order_by(order, models.c.provider, models.c.model_id)
+    # The ties after the sort field, not the field again: ORDER BY provider, model_id is the
+    # order of the unique index, which the database then reads instead of sorting.
+    ties = [c for c in (models.c.provider, models.c.model_id) if c.name != sort]
+    query = query.order_by(order, *ties)
     return query if limit is None else query.limit(limit)
 
 

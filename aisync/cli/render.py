@@ -12,14 +12,13 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, ClassVar
 
-from rich.console import Console, Group, RenderableType
-from rich.spinner import Spinner
-from rich.text import Text
-
 from aisync.report import DryRunChanges, ProviderResult, SyncReport
 from aisync.sync.progress import PagesFetched
 
 if TYPE_CHECKING:
+    from rich.console import RenderableType
+    from rich.spinner import Spinner
+
     from aisync.catalog.overrides import Override
 
 PREVIEW_MODELS = 3
@@ -31,6 +30,9 @@ class Output:
     """The two consoles of a command."""
 
     def __init__(self, *, quiet: bool = False, verbose: int = 0) -> None:
+        # Imported here, as every rich module is: `aisync --help` never renders.
+        from rich.console import Console
+
         self.out = Console(soft_wrap=True, highlight=False)
         self.err = Console(stderr=True, soft_wrap=True, highlight=False)
         self.quiet = quiet
@@ -81,6 +83,9 @@ class _Board:
             self.done[event.provider] = event
 
     def __rich__(self) -> RenderableType:
+        from rich.console import Group
+        from rich.text import Text
+
         lines: list[RenderableType] = [Text(self.title, style="bold")]
         for provider in sorted(set(self.pages) | set(self.done)):
             lines.append(self._line(provider))
@@ -89,6 +94,9 @@ class _Board:
         return Group(*lines)
 
     def _line(self, provider: str) -> RenderableType:
+        from rich.spinner import Spinner
+        from rich.text import Text
+
         pages = self.pages.get(provider, 0)
         fetched = f"{plural(pages, 'page')} fetched" if pages else ""
         result = self.done.get(provider)

@@ -18,7 +18,6 @@ import click
 
 from aisync.catalog.export import json_array_chunks
 from aisync.catalog.records import as_dict
-from aisync.cli.fit import fitted
 from aisync.cli.render import Output, ago, number
 
 EMPTY = "-"
@@ -38,6 +37,8 @@ def print_table(
     """On a terminal, a table that fits its width (`aisync.cli.fit.fitted`: `solid` columns
     never broken, `short` values and then `drop`ped columns before one block per record)."""
     if output.out.is_terminal:
+        from aisync.cli.fit import fitted  # rich's tables: only for a terminal
+
         output.out.print(fitted(output.out, headers, rows, solid=solid, drop=drop, short=short))
         return
     widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=True)]
