@@ -65,3 +65,31 @@ def test_board_shows_pages_and_models_so_far() -> None:
     assert "openrouter  3 pages fetched" in text
     assert "✓ gemini  2 pages fetched, 45 models" in text
     assert "45 models so far" in text
+
+
+def test_a_failing_progress_callback_costs_no_provider(fake_server: Any, tmp_path: Path) -> None:
+    """The callback is the embedder's display: whatever it raises, for a page, a fetch
+    starting or a result, the sync goes on and reports as if nobody watched."""
+    fake_server.route("/v1/models", Reply(body=page(["claude-a"], False)))
+    config = tmp_path / "aisync.toml"
+    config.write_text(
+        f'[providers.paged]\ntype = "anthropic"\nbase_url = "{fake_server.url}"\napi_key = "k"\n'
+    )
+    settings = load_settings(
+        {"database_url": f"sqlite:///{tmp_path / 'catalog.db'}"}, environ={}, config_path=config
+    )
+    seen: list[object] = []
+
+    def broken(event: object) -> None:
+        seen.append(event)
+        raise RuntimeError("display gone")
+
+    syncer = Syncer(settings=settings)
+    try:
+        report = syncer.sync_models(["paged"], progress=broken)
+    finally:
+        syncer.close()
+    assert report.exit_code == 0, report.results
+    assert report.results[0].models_found == 1
+    assert any(isinstance(e, PagesFetched) for e in seen)
+    assert any(isinstance(e, ProviderResult) for e in seen)

@@ -17,6 +17,8 @@ HEAVY = (
     "aisync.sync.plugins",
     "aisync.sync.engine",
 )
+#: Loaded only when something is rendered: `aisync --help` prints with click alone.
+RENDERING = ("rich", "rich.console", "rich.table")
 
 
 def loaded_after(code: str) -> set[str]:
@@ -30,3 +32,8 @@ def loaded_after(code: str) -> set[str]:
 def test_importing_the_cli_loads_no_plugin_machinery_http_or_database() -> None:
     loaded = loaded_after("import aisync.cli")
     assert not [name for name in HEAVY if name in loaded]
+
+
+def test_help_loads_no_rich() -> None:
+    loaded = loaded_after("import aisync.cli")
+    assert not [name for name in RENDERING if name in loaded]

@@ -8,17 +8,17 @@ user to sync first, instead of an empty database created behind their back.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, Select
 from sqlalchemy.exc import SQLAlchemyError
 
 from aisync.catalog import deprecations, provenance, queries
 from aisync.catalog.deprecations import DeprecationReport
-from aisync.catalog.export import export_row
+from aisync.catalog.export import export_record, export_row
 from aisync.catalog.history import catalog_model, change_record, check_known, model_history
 from aisync.catalog.records import (
     RUN_STATUSES,
@@ -42,6 +42,8 @@ from aisync.settings import (
     Settings,
     load_settings,
 )
+
+T = TypeVar("T")
 
 
 class Catalog:
@@ -112,6 +114,55 @@ class Catalog:
         :param sort: a field of `SORT_FIELDS`; `-field` sorts descending. Missing values
             always come last.
         """
+        return list(
+            self.iter_models(
+                provider=provider,
+                capability=capability,
+                search=search,
+                include_removed=include_removed,
+                sort=sort,
+            )
+        )
+
+    def iter_models(
+        self,
+        *,
+        provider: str | None = None,
+        capability: str | None = None,
+        search: str | None = None,
+        include_removed: bool = False,
+        sort: str = "provider",
+        limit: int | None = None,
+    ) -> Iterator[CatalogModel]:
+        """`models()` one record at a time, as the database returns the rows: for catalogs
+        too big to hold in memory. Sorted by the database, so the first record comes
+        before the last row is read.
+
+        The arguments are checked at once (`UsageError`); the query runs on the first
+        `next()`, and a connection stays open until the iterator is exhausted or closed
+        (use it in a `for` loop or close it). An unknown `provider` raises `NotFound`
+        once no row came back.
+
+        :param limit: at most this many models (after sorting).
+        """
+        query = self._models_query(provider, capability, search, include_removed, sort, limit)
+        return self._stream(query, catalog_model, provider)
+
+    def iter_export_rows(self, *, provider: str | None = None) -> Iterator[dict[str, Any]]:
+        """`export_rows()` one dict at a time, streamed like `iter_models()`: what
+        `aisync export` writes, in bounded memory whatever the size of the catalog."""
+        query = self._models_query(provider, None, None, False, "provider", None)
+        return self._stream(query, lambda row: export_record(row._mapping), provider)
+
+    def _models_query(
+        self,
+        provider: str | None,
+        capability: str | None,
+        search: str | None,
+        include_removed: bool,
+        sort: str,
+        limit: int | None,
+    ) -> Select[Any]:
         if capability is not None and capability not in CAPABILITIES:
             raise UsageError(
                 f"Unknown capability '{capability}'. Use one of: {', '.join(CAPABILITIES)}"
@@ -119,19 +170,29 @@ class Catalog:
         field, descending = sort.removeprefix("-"), sort.startswith("-")
         if field not in SORT_FIELDS:
             raise UsageError(f"Cannot sort by '{field}'. Use one of: {', '.join(SORT_FIELDS)}")
+        if limit is not None:
+            checked_id(limit, "limit")
+        return queries.catalog_models_query(
+            provider=provider,
+            capability=capability,
+            search=search,
+            include_removed=include_removed,
+            sort=field,
+            descending=descending,
+            limit=limit,
+        )
+
+    def _stream(
+        self, query: Select[Any], convert: Callable[[Any], T], provider: str | None
+    ) -> Iterator[T]:
+        """The converted rows of a catalog query, read through one open connection."""
         with self._connect() as connection:
-            rows = queries.catalog_models(
-                connection,
-                provider=provider,
-                capability=capability,
-                search=search,
-                include_removed=include_removed,
-                sort=field,
-                descending=descending,
-            )
-            if not rows and provider is not None:
+            found = False
+            for row in queries.streamed(connection, query):
+                found = True
+                yield convert(row)
+            if not found and provider is not None:
                 check_known(connection, provider)
-        return [catalog_model(row) for row in rows]
 
     def model(self, provider: str, model_id: str) -> CatalogModel:
         """One model with its latest version, listed or removed; `NotFound` if never seen."""

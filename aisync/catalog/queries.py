@@ -8,7 +8,7 @@ dialect functions, JSON searched as text, NULLs ordered explicitly.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +37,11 @@ if TYPE_CHECKING:
     AnyRow: TypeAlias = Row[*tuple[Any, ...]]
 
 
+#: Rows a streamed query fetches per round trip: big enough to amortise it, small enough
+#: that a million-row export holds a few megabytes at a time.
+STREAM_BATCH = 2_000
+
+
 def catalog_models(
     connection: Connection,
     *,
@@ -51,6 +56,43 @@ def catalog_models(
     """Each model with its latest version: the rows of the view `current_models`, plus the
     removed models when asked. `capability` is a word of `CAPABILITIES`; `search` matches
     the id or display name, ignoring case."""
+    query = catalog_models_query(
+        provider=provider,
+        model_id=model_id,
+        capability=capability,
+        search=search,
+        include_removed=include_removed,
+        sort=sort,
+        descending=descending,
+    )
+    return connection.execute(query).all()
+
+
+def streamed(connection: Connection, query: Select[Any]) -> Iterator[AnyRow]:
+    """The rows of `query` as the database hands them over, `STREAM_BATCH` at a time.
+
+    A server-side cursor on PostgreSQL and MariaDB/MySQL (`stream_results`), SQLite's own
+    cursor (which steps through the result as it is read): memory stays flat however many
+    rows match. The connection is busy until the iterator is exhausted or closed.
+    """
+    options = connection.execution_options(stream_results=True, yield_per=STREAM_BATCH)
+    with options.execute(query) as result:
+        yield from result
+
+
+def catalog_models_query(
+    *,
+    provider: str | None = None,
+    model_id: str | None = None,
+    capability: str | None = None,
+    search: str | None = None,
+    include_removed: bool = False,
+    sort: str = "provider",
+    descending: bool = False,
+    limit: int | None = None,
+) -> Select[Any]:
+    """The statement of `catalog_models`, sorted in SQL (so a stream comes out in order),
+    with at most `limit` rows."""
     query = _with_latest_version(
         models.c.id.label("pk"),
         models.c.provider,
@@ -80,8 +122,13 @@ def catalog_models(
         )
     column = query.selected_columns[sort]
     order = column.desc() if descending else column.asc()
-    query = query.order_by(_nulls_last(column), order, models.c.provider, models.c.model_id)
-    return connection.execute(query).all()
+    if getattr(column, "nullable", True):
+        query = query.order_by(_nulls_last(column))
+    # The ties after the sort field, not the field again: ORDER BY provider, model_id is the
+    # order of the unique index, which the database then reads instead of sorting.
+    ties = [c for c in (models.c.provider, models.c.model_id) if c.name != sort]
+    query = query.order_by(order, *ties)
+    return query if limit is None else query.limit(limit)
 
 
 def model_provenance(connection: Connection, provider: str, model_id: str) -> AnyRow | None:

@@ -7,7 +7,8 @@ stderr and exit 1; a bad option value exits 64.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -19,16 +20,21 @@ from aisync.catalog.records import RUN_STATUSES, SORT_FIELDS
 from aisync.cli import FullHelpGroup, catalog_render
 from aisync.cli.options import TEXT, common_options, settings_from
 from aisync.cli.render import Output
-from aisync.cli.tables import print_json
+from aisync.cli.tables import piped_output, print_json, stream_json
 from aisync.errors import AisyncError, UsageError
 from aisync.records import CAPABILITIES
 
 if TYPE_CHECKING:
     from aisync.catalog.catalog import Catalog
+    from aisync.catalog.records import CatalogModel
 
 T = TypeVar("T")
 #: `changes --format`: the feeds of `aisync.catalog.feeds`.
 CHANGES_FORMATS = ("atom", "jsonfeed")
+
+#: How many models `aisync models` shows in a table on a terminal without `--limit`: more
+#: scroll past unread, and the table must be built whole before it is printed.
+TERMINAL_LIMIT = 500
 
 json_option = click.option(
     "--json", "as_json", is_flag=True, help="Print the records as JSON on stdout."
@@ -170,6 +176,13 @@ def available_providers(as_json: bool, config_path: str | None, note: str | None
     f"FIELD: {', '.join(SORT_FIELDS[:4])}; or a version field: "
     f"{', '.join(SORT_FIELDS[4:])}.",
 )
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    metavar="N",
+    help=f"At most N models, 0 for all. Default: all when piped or with --json (streamed), "
+    f"the first {TERMINAL_LIMIT} in a table on a terminal.",
+)
 @json_option
 @common_options
 @click.pass_context
@@ -180,26 +193,59 @@ def models(
     search: str | None,
     include_removed: bool,
     sort: str,
+    limit: int | None,
     as_json: bool,
     database_url: str | None,
     config_path: str | None,
 ) -> int | None:
-    """The current catalog; `models show PROVIDER/MODEL_ID` for one model's history."""
+    """The current catalog; `models show PROVIDER/MODEL_ID` for one model's history.
+
+    A terminal gets a table of the first `--limit` models; piped output and `--json` are
+    written as the database returns the rows, so a catalog of any size streams through.
+    """
     if ctx.invoked_subcommand is not None:
         return None
-    found = ask(
-        database_url,
-        config_path,
-        lambda catalog: catalog.models(
+    output = Output()
+    table = not as_json and output.out.is_terminal
+    if limit is None and table:
+        limit = TERMINAL_LIMIT
+    elif limit == 0:
+        limit = None
+
+    def query(catalog: Catalog, limit: int | None) -> Iterator[CatalogModel]:
+        return catalog.iter_models(
             provider=provider,
             capability=capability,
             search=search,
             include_removed=include_removed,
             sort=sort,
-        ),
-    )
-    render = partial(catalog_render.render_models, found, removed=include_removed)
-    return show(found, as_json, "No models match.", render)
+            limit=limit,
+        )
+
+    if table:
+        more = None if limit is None else limit + 1
+        found = ask(database_url, config_path, lambda c: list(query(c, more)))
+        if limit is not None and len(found) > limit:
+            del found[limit:]
+            output.err.print(
+                f"Showing the first {limit} models: --limit N for more (0 for all), "
+                "or pipe the output or use --json for every model.",
+                markup=False,
+            )
+        render = partial(catalog_render.render_models, found, removed=include_removed)
+        return show(found, False, "No models match.", render)
+    with piped_output(sys.stdout):
+        if as_json:
+            ask(database_url, config_path, lambda c: stream_json(query(c, limit)))
+            return 0
+        count = ask(
+            database_url,
+            config_path,
+            lambda c: catalog_render.stream_models(query(c, limit), removed=include_removed),
+        )
+    if not count:
+        output.err.print("No models match.", markup=False)
+    return 0
 
 
 @models.command("show")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from aisync.catalog.records import (
@@ -17,7 +17,7 @@ from aisync.catalog.records import (
     StatsSnapshot,
 )
 from aisync.cli.render import Output, number, shown_figures
-from aisync.cli.tables import cell, duration, print_fields, print_table, when
+from aisync.cli.tables import cell, duration, print_fields, print_table, stream_table, when
 from aisync.records import API
 
 if TYPE_CHECKING:
@@ -93,28 +93,40 @@ def _credentials(provider: ProviderStatus) -> str:
 
 
 def render_models(models: Sequence[CatalogModel], output: Output, *, removed: bool) -> None:
+    rows = [model_cells(model, removed) for model in models]
+    tags = [" ".join(CAPABILITY_TAGS.get(c, c) for c in m.capabilities) or "-" for m in models]
+    drop = ("CAPABILITIES", "MAX OUTPUT", "OUTPUT $/M", "INPUT $/M")
+    solid = ("PROVIDER", "MODEL")
+    headers = model_headers(removed)
+    print_table(output, headers, rows, solid=solid, drop=drop, short={"CAPABILITIES": tags})
+
+
+def stream_models(models: Iterator[CatalogModel], *, removed: bool) -> int:
+    """The piped form of `render_models`, written as the models come (see `stream_table`)."""
+    return stream_table(model_headers(removed), (model_cells(m, removed) for m in models))
+
+
+def model_headers(removed: bool) -> list[str]:
     headers = ["PROVIDER", "MODEL", "CONTEXT", "MAX OUTPUT", "INPUT $/M", "OUTPUT $/M"]
     headers.append("CAPABILITIES")
     if removed:
         headers.append("REMOVED")
-    rows = []
-    for model in models:
-        row = [
-            model.provider,
-            model.model_id,
-            _context(model),
-            cell(model.max_output_tokens),
-            cell(model.input_price_per_mtok),
-            cell(model.output_price_per_mtok),
-            cell(model.capabilities),
-        ]
-        if removed:
-            row.append(cell(model.removed_at))
-        rows.append(row)
-    tags = [" ".join(CAPABILITY_TAGS.get(c, c) for c in m.capabilities) or "-" for m in models]
-    drop = ("CAPABILITIES", "MAX OUTPUT", "OUTPUT $/M", "INPUT $/M")
-    solid = ("PROVIDER", "MODEL")
-    print_table(output, headers, rows, solid=solid, drop=drop, short={"CAPABILITIES": tags})
+    return headers
+
+
+def model_cells(model: CatalogModel, removed: bool) -> list[str]:
+    row = [
+        model.provider,
+        model.model_id,
+        _context(model),
+        cell(model.max_output_tokens),
+        cell(model.input_price_per_mtok),
+        cell(model.output_price_per_mtok),
+        cell(model.capabilities),
+    ]
+    if removed:
+        row.append(cell(model.removed_at))
+    return row
 
 
 def _context(model: CatalogModel) -> str:

@@ -14,14 +14,13 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, ClassVar
 
-from rich.console import Console, Group, RenderableType
-from rich.spinner import Spinner
-from rich.text import Text
-
 from aisync.report import DryRunChanges, ProviderResult, SyncReport
 from aisync.sync.progress import FetchBegan, PagesFetched, ProgressEvent, Retrying
 
 if TYPE_CHECKING:
+    from rich.console import RenderableType
+    from rich.spinner import Spinner
+
     from aisync.catalog.overrides import Override
 
 PREVIEW_MODELS = 3
@@ -35,6 +34,9 @@ class Output:
     """The two consoles of a command."""
 
     def __init__(self, *, quiet: bool = False, verbose: int = 0) -> None:
+        # Imported here, as every rich module is: `aisync --help` never renders.
+        from rich.console import Console
+
         self.out = Console(soft_wrap=True, highlight=False)
         self.err = Console(stderr=True, soft_wrap=True, highlight=False)
         self.quiet = quiet
@@ -80,6 +82,8 @@ class Output:
     def _retry_line(self, event: ProgressEvent) -> None:
         """`openai: retrying after 429, 2 s`, printed above the live board when there is one."""
         if isinstance(event, Retrying):
+            from rich.text import Text
+
             wait = number(round(event.wait_s, 1))
             line = f"{event.provider}: retrying after {event.reason}, {wait} s"
             # Styled as a Text, not by `style=`: that would colour the board redrawn below it.
@@ -116,6 +120,9 @@ class _Board:
                 self.done[event.provider] = event
 
     def __rich__(self) -> RenderableType:
+        from rich.console import Group
+        from rich.text import Text
+
         with self._lock:
             lines: list[RenderableType] = [Text(self.title, style="bold")]
             for provider in sorted(set(self.began) | set(self.pages) | set(self.done)):
@@ -125,6 +132,9 @@ class _Board:
         return Group(*lines)
 
     def _line(self, provider: str) -> RenderableType:
+        from rich.spinner import Spinner
+        from rich.text import Text
+
         pages = self.pages.get(provider, 0)
         fetched = f"{plural(pages, 'page')} fetched" if pages else ""
         result = self.done.get(provider)

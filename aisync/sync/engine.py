@@ -27,7 +27,7 @@ from aisync.sync.enrich import Enrichment
 from aisync.sync.fetching import Fetches
 from aisync.sync.freshness import Freshness
 from aisync.sync.plugins import Plugins, get_plugin_manager
-from aisync.sync.progress import ProgressEvent, page_counter, retry_reporter
+from aisync.sync.progress import ProgressEvent, guarded, page_counter, retry_reporter
 from aisync.sync.reporting import close_run, close_stopped, notify, owed_notifications
 from aisync.sync.writing import Writer
 
@@ -160,7 +160,7 @@ class _Run:
     ) -> None:
         self.allow_removals = allow_removals
         self.syncer = syncer
-        self.progress = progress
+        self.progress = guarded(progress) if progress is not None else None
         self.settings = settings
         self.force = force
         self.dry_run = dry_run
@@ -169,7 +169,7 @@ class _Run:
         self.ledger: Ledger | None = None
         self.freshness = Freshness(settings, force=force)
         self.fetches = Fetches(
-            syncer.plugins, settings, lambda p: self.freshness.claim(self.ledger, p), progress
+            syncer.plugins, settings, lambda p: self.freshness.claim(self.ledger, p), self.progress
         )
         self.client: httpx.Client | None = None
         #: Built with the run's client once a provider is due: an all-fresh run downloads nothing.

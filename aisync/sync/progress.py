@@ -9,6 +9,7 @@ handles a request says whose it is.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -50,6 +51,20 @@ class PagesFetched:
 
 #: What a run's `progress` callback is called with.
 ProgressEvent = ProviderResult | FetchBegan | PagesFetched | Retrying
+
+
+def guarded(report: Callable[[ProgressEvent], None]) -> Callable[[ProgressEvent], None]:
+    """The embedder's callback, made harmless: it is a display, so whatever it raises
+    (from a fetch thread or the run's own) is logged at debug level and costs nothing else,
+    least of all a provider whose fetch happened to report a page."""
+
+    def report_safely(event: ProgressEvent) -> None:
+        try:
+            report(event)
+        except Exception:
+            logging.getLogger("aisync").debug("progress callback failed", exc_info=True)
+
+    return report_safely
 
 
 def page_counter(report: Callable[[PagesFetched], None]) -> Callable[[httpx.Response], None]:
