@@ -22,6 +22,7 @@ CONTRACT = (
     "aisync.context",
     "aisync.settings",
     "aisync.http",
+    "aisync.jsontext",
 )
 
 
