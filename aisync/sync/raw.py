@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
@@ -109,7 +110,9 @@ def item_text(item: Any) -> bytes:
     write (an integer beyond 64 bits, a lone surrogate). A non-finite float becomes null,
     as the catalog stores it anyway (`aisync.bounds`)."""
     try:
-        return orjson.dumps(item)
+        # Copied to a bytes object of its own size: orjson's keeps the capacity of its
+        # buffer, over ten times the text, and a listing keeps 100,000 of them.
+        return bytes(memoryview(orjson.dumps(item)))
     except orjson.JSONEncodeError:
         try:
             return json.dumps(item).encode()
@@ -150,7 +153,10 @@ def prepare(
     hit_ids: set[str] = set()
     misses: list[tuple[str, bytes]] = []
     duplicates = 0
-    for digest, text in zip(items.digests, items.texts, strict=True):
+    digests_listed, texts_listed = items.digests, items.texts
+    # From here on the items live in `hits` and `misses` alone, each freed once used.
+    items.digests, items.texts = [], []
+    for digest, text in zip(digests_listed, texts_listed, strict=True):
         known = skippable.get(digest)
         if known is None or known.model_id in overridden:
             misses.append((digest, text))
@@ -159,6 +165,7 @@ def prepare(
         else:
             hits.append((known, digest, text))
             hit_ids.add(known.model_id)
+    del digests_listed, texts_listed
     records, digests = _built(items, misses, provider, warnings, listed=bool(hits))
     kept = [record for record in records if record.model_id not in hit_ids]
     duplicates += len(records) - len(kept)
@@ -192,7 +199,7 @@ def prepare(
 
 def _built(
     items: RawItems,
-    pairs: Sequence[tuple[str, bytes]],
+    pairs: list[tuple[str, bytes]],
     provider: Provider,
     warnings: list[str],
     *,
@@ -202,9 +209,13 @@ def _built(
     digest of each (by model id, first occurrence). `listed`: other items of the listing
     were readable, so items none of which could be read are no malformed listing."""
     digests: dict[str, str] = {}
+    queue = deque(pairs)
+    if isinstance(pairs, list):
+        pairs.clear()  # each item's text is freed as soon as its record holds the payload
 
     def mapped() -> Iterator[ModelRecord]:
-        for digest, text in pairs:
+        while queue:
+            digest, text = queue.popleft()
             record = _mapped(items, text)
             model_id = record.model_id.strip() if isinstance(record.model_id, str) else None
             if model_id and model_id not in digests:
