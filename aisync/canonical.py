@@ -48,10 +48,14 @@ def dumps(value: Any) -> str:
     return _ENCODER.encode(value)
 
 
-#: orjson text that may hold a float `json` writes otherwise (an exponent, or a value below
-#: 1e-4, which `json` writes with one): such text is encoded by `json` instead. Text that
-#: merely looks like one (`"v1e5"`) only costs the slower encoding.
-_UNSURE_NUMBERS = re.compile(rb"\de|0\.0000")
+#: orjson text that may hold a float `json` writes otherwise: an exponent (a digit before
+#: an `e`, found with digits mapped to `1`), or a value below 1e-4, which `json` writes with
+#: one. Such text is encoded by `json` instead; text that merely looks like one (`"v1e5"`)
+#: only costs the slower encoding.
+_EXPONENTS = bytes(
+    ord("1") if chr(c).isdigit() and c < 128 else ord("e") if c == ord("e") else ord(" ")
+    for c in range(256)
+)
 #: What `json` (`ensure_ascii`) escapes that orjson writes as it is.
 _NOT_ASCII = re.compile("[^\x00-\x7e]")
 
@@ -68,7 +72,7 @@ def dumps_parsed(value: Any) -> str:
         encoded = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
     except orjson.JSONEncodeError:
         return dumps(value)
-    if _UNSURE_NUMBERS.search(encoded):
+    if b"1e" in encoded.translate(_EXPONENTS) or b"0.0000" in encoded:
         return dumps(value)
     text = encoded.decode("utf-8")
     if text.isascii() and "\x7f" not in text:

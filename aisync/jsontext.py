@@ -9,13 +9,15 @@ to the same values whichever parser read it: content hashes depend on it.
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 import orjson
 
-#: A number of 19 digits or more may not fit 64 bits, which orjson would decode as a float.
-_LONG_NUMBER = re.compile(rb"\d{19}")
+#: Every digit as `1`, everything else as a space: a run of 19 digits or more, a number
+#: that may not fit 64 bits (orjson would decode it as a float), is then a plain `in`,
+#: several times faster than a regular expression.
+_DIGITS = bytes(ord("1") if chr(c).isdigit() and c < 128 else ord(" ") for c in range(256))
+_LONG_NUMBER = b"1" * 19
 
 
 class NonFinite(float):
@@ -29,7 +31,7 @@ def loads(data: bytes | str) -> Any:
     """JSON text decoded by orjson, or by `json` for text orjson refuses or could decode
     otherwise (a number of 19 digits or more); NaN and infinities come as `NonFinite`."""
     raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
-    if not _LONG_NUMBER.search(raw):
+    if _LONG_NUMBER not in raw.translate(_DIGITS):
         try:
             return orjson.loads(raw)
         except orjson.JSONDecodeError:
