@@ -19,6 +19,7 @@ _LAZY = {
     "ModelRecord": "aisync.records",
     "Provider": "aisync.records",
     "ProviderInfo": "aisync.records",
+    "RawListing": "aisync.records",
     "CAPABILITIES": "aisync.records",
     "Catalog": "aisync.catalog.catalog",
     "CatalogModel": "aisync.catalog.records",
@@ -54,6 +55,7 @@ __all__ = [
     "ProviderResult",
     "ProviderStatus",
     "ProviderSyncRecord",
+    "RawListing",
     "RunRecord",
     "Settings",
     "StatsSnapshot",
@@ -82,7 +84,7 @@ if TYPE_CHECKING:
         RunRecord,
         StatsSnapshot,
     )
-    from aisync.records import CAPABILITIES, ModelRecord, Provider, ProviderInfo
+    from aisync.records import CAPABILITIES, ModelRecord, Provider, ProviderInfo, RawListing
     from aisync.report import ProviderResult, SyncReport
     from aisync.settings import Settings, load_settings
     from aisync.sync.engine import Syncer

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     import httpx
 
     from aisync.context import SourceContext
-    from aisync.records import ModelRecord, Provider, ProviderInfo
+    from aisync.records import ModelRecord, Provider, ProviderInfo, RawListing
     from aisync.report import SyncReport
     from aisync.settings import Settings
 
@@ -52,8 +52,8 @@ def discover_providers(settings: Settings) -> Sequence[ProviderInfo] | None:
 @hookspec(firstresult=True)
 def fetch_models(
     provider: Provider, client: httpx.Client, settings: Settings
-) -> Iterable[ModelRecord] | None:
-    """Fetch the live model list of `provider` and return it normalized.
+) -> Iterable[ModelRecord] | RawListing | None:
+    """Fetch the live model list of `provider` and return it normalized, or raw first.
 
     Only the plugin that serves `provider.type` answers; every other plugin returns None
     (this hook stops at the first non-None result). Use `provider.base_url` and
@@ -74,6 +74,18 @@ def fetch_models(
         can still return None). The core reads it as it arrives and keeps each model's
         `raw` as compact JSON text, so a listing of 100,000 models is never held twice;
         an error raised while it is read fails the provider like one raised at once.
+        Or, for a listing that can be big, a `RawListing`: each page's raw items and a
+        pure function that makes a record of one item. The core then builds records only
+        for the items that are new or changed since the last sync (matched by a digest
+        of the item's JSON), so an unchanged listing of 100,000 models costs little more
+        than fetching it::
+
+            @hookimpl
+            def fetch_models(provider, client, settings):
+                if provider.type != "myprovider":
+                    return None
+                pages = (json_body(client.get(url))["data"] for url in page_urls(provider))
+                return RawListing(pages=pages, record=model_record, version="1")
     """
 
 

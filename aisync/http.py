@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import email.utils
-import json
 import re
 import time
 import zlib
@@ -35,6 +34,7 @@ from aisync.errors import (
     RateLimited,
     RequestTimeout,
 )
+from aisync.jsontext import loads
 from aisync.settings import redact_userinfo
 
 USER_AGENT = f"aisync/{__version__} (+https://pypi.org/project/aisync/) httpx/{httpx.__version__}"
@@ -501,7 +501,7 @@ def _quota_exhausted(response: httpx.Response) -> bool:
 def json_body(response: httpx.Response) -> Any:
     """Parse a successful response's JSON, or say plainly that the provider sent none."""
     try:
-        return json.loads(response.content)
+        return loads(response.content)
     except (ValueError, UnicodeDecodeError) as exc:
         kind = response.headers.get("content-type", "unknown content type").split(";")[0]
         raise BadResponse(f"Response is not valid JSON ({kind})") from exc

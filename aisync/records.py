@@ -6,7 +6,7 @@ written against them keeps working whatever the storage layer does.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -162,3 +162,47 @@ class ModelRecord:
     pricing: Mapping[str, Any] | None = None
     field_sources: Mapping[str, str] = field(default_factory=dict)
     disagreements: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RawListing:
+    """A provider's listing as its raw model items, and how to make a record of one.
+
+    Return it from `fetch_models` instead of the records themselves ("raw first"): the core
+    digests each item as it arrives and calls `record` only for the items it has not stored
+    already, so an unchanged model of a big listing costs a digest and a dictionary look-up
+    rather than a record, its normalizing and its content hash.
+
+    :param pages: the items of each page as parsed JSON (`aisync.http.json_body`), page by
+        page: a list of lists, or a generator that fetches the next page when asked. An
+        error raised while it is read fails the provider like one raised by the hook.
+    :param record: a pure function from one item to its `ModelRecord` (its `raw` the item
+        itself): same item, same record, whenever and however often it is called, with no
+        look at the network, the clock, the settings or anything beyond the item. An item
+        it cannot read still gives a record, one without a model id, which the core counts
+        and reports.
+    :param version: change it whenever `record` maps the same item to another record (a new
+        capability rule, a field read differently), so that every stored model is looked
+        at again once; aisync's own version and the installed plugins count too.
+    :param repeats: the listing repeats ids as a matter of course (OpenRouter's pages):
+        the first item of each id is kept without the duplicate warning.
+    """
+
+    pages: Iterable[Sequence[Any]]
+    record: Callable[[Any], ModelRecord]
+    version: str = "1"
+    repeats: bool = False
+
+    def __iter__(self) -> Iterator[ModelRecord]:
+        """Every item's record, page by page: the listing read the way `fetch_models` was
+        answered before (a tool, a test). With `repeats`, the first record of each id and
+        every record without one. A generator of pages can be read once."""
+        seen: set[str] = set()
+        for page in self.pages:
+            for item in page:
+                record = self.record(item)
+                if self.repeats and record.model_id:
+                    if record.model_id in seen:
+                        continue
+                    seen.add(record.model_id)
+                yield record

@@ -28,7 +28,7 @@ from aisync import hookimpl
 from aisync.errors import BadResponse
 from aisync.fields import iso_date, token_count
 from aisync.http import json_body
-from aisync.records import CAPABILITIES, RULE, ModelRecord, Provider, ProviderInfo
+from aisync.records import CAPABILITIES, RULE, ModelRecord, Provider, ProviderInfo, RawListing
 from aisync.settings import Settings
 from aisync_providers.openai_style import UNREADABLE_RECORD
 
@@ -45,6 +45,9 @@ _EPOCH = date(1970, 1, 1)
 PAGE_SIZE = 1000
 #: More pages than this means the API is looping: give up rather than request forever.
 MAX_PAGES = 1000
+
+#: The version of `_record` (`RawListing.version`): bump it when it maps an entry otherwise.
+MAPPING = "1"
 
 #: What every Claude model does, whatever the API or the table says.
 BASE_CAPABILITIES = ("chat", "function_calling")
@@ -87,24 +90,23 @@ def discover_providers(settings: Settings) -> list[ProviderInfo]:
 
 
 @hookimpl
-def fetch_models(
-    provider: Provider, client: httpx.Client, settings: Settings
-) -> Iterator[ModelRecord] | None:
-    """The listing, page by page as it is read: a big one is never held whole."""
+def fetch_models(provider: Provider, client: httpx.Client, settings: Settings) -> RawListing | None:
+    """The listing raw first, page by page as it is read: a big one is never held whole,
+    and only its new or changed entries are made records."""
     if provider.type != INFO.name:
         return None
     url = f"{str(provider.base_url or INFO.default_base_url).rstrip('/')}/v1/models"
     headers = {"anthropic-version": API_VERSION}
     if provider.api_key:
         headers["x-api-key"] = provider.api_key
-    return _listing(client, url, headers)
+    return RawListing(pages=_pages(client, url, headers), record=_record, version=MAPPING)
 
 
-def _listing(client: httpx.Client, url: str, headers: dict[str, str]) -> Iterator[ModelRecord]:
+def _pages(client: httpx.Client, url: str, headers: dict[str, str]) -> Iterator[list[Any]]:
     params: dict[str, str | int] = {"limit": PAGE_SIZE}
     for _ in range(MAX_PAGES):
         entries, after_id = _page(json_body(client.get(url, params=params, headers=headers)))
-        yield from map(_record, entries)
+        yield entries
         if after_id is None:
             return
         params = {"limit": PAGE_SIZE, "after_id": after_id}

@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 
 from aisync import hookimpl
-from aisync.records import RULE, ModelRecord, Provider, ProviderInfo
+from aisync.records import RULE, ModelRecord, Provider, ProviderInfo, RawListing
 from aisync.settings import Settings
 from aisync_providers.openai_style import (
     CapabilityRule,
@@ -34,6 +34,9 @@ from aisync_providers.openai_style import (
     fetch_listing,
     listing_entries,
 )
+
+#: The version of `_record` (`RawListing.version`): bump it when it maps an entry otherwise.
+MAPPING = "1"
 
 INFO = ProviderInfo(
     name="deepseek",
@@ -68,12 +71,11 @@ def discover_providers(settings: Settings) -> list[ProviderInfo]:
 
 
 @hookimpl
-def fetch_models(
-    provider: Provider, client: httpx.Client, settings: Settings
-) -> list[ModelRecord] | None:
+def fetch_models(provider: Provider, client: httpx.Client, settings: Settings) -> RawListing | None:
     if provider.type != INFO.name:
         return None
-    return [_record(entry) for entry in listing_entries(fetch_listing(client, provider))]
+    entries = listing_entries(fetch_listing(client, provider))
+    return RawListing(pages=[entries], record=_record, version=MAPPING)
 
 
 @hookimpl

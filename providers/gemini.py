@@ -21,7 +21,7 @@ written or removed for Gemini that run, rather than storing part of a listing.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -30,9 +30,12 @@ from aisync import hookimpl
 from aisync.errors import BadResponse
 from aisync.fields import token_count
 from aisync.http import json_body
-from aisync.records import CAPABILITIES, RULE, ModelRecord, Provider, ProviderInfo
+from aisync.records import CAPABILITIES, RULE, ModelRecord, Provider, ProviderInfo, RawListing
 from aisync.settings import Settings
 from aisync_providers.openai_style import UNREADABLE_RECORD
+
+#: The version of `_record` (`RawListing.version`): bump it when it maps an entry otherwise.
+MAPPING = "1"
 
 INFO = ProviderInfo(
     name="gemini",
@@ -109,20 +112,23 @@ def discover_providers(settings: Settings) -> list[ProviderInfo]:
 
 
 @hookimpl
-def fetch_models(
-    provider: Provider, client: httpx.Client, settings: Settings
-) -> list[ModelRecord] | None:
+def fetch_models(provider: Provider, client: httpx.Client, settings: Settings) -> RawListing | None:
+    """Raw first: only new or changed entries are made records."""
     if provider.type != INFO.name:
         return None
     url = f"{str(provider.base_url or INFO.default_base_url).rstrip('/')}/models"
     headers = {"x-goog-api-key": provider.api_key} if provider.api_key else {}
+    pages = list(_pages(client, url, headers))
+    return RawListing(pages=pages, record=_record, version=MAPPING)
+
+
+def _pages(client: httpx.Client, url: str, headers: dict[str, str]) -> Iterator[list[Any]]:
     params: dict[str, str | int] = {"pageSize": PAGE_SIZE}
-    records: list[ModelRecord] = []
     for _ in range(MAX_PAGES):
         entries, token = _page(json_body(client.get(url, params=params, headers=headers)))
-        records.extend(map(_record, entries))
+        yield entries
         if not token:
-            return records
+            return
         params = {"pageSize": PAGE_SIZE, "pageToken": token}
     raise BadResponse(f"Gemini model list has more than {MAX_PAGES} pages")
 

@@ -33,7 +33,7 @@ import httpx
 
 from aisync import hookimpl
 from aisync.fields import token_count
-from aisync.records import RULE, ModelRecord, Provider, ProviderInfo
+from aisync.records import RULE, ModelRecord, Provider, ProviderInfo, RawListing
 from aisync.settings import Settings
 from aisync_providers.openai_style import (
     CapabilityRule,
@@ -45,6 +45,9 @@ from aisync_providers.openai_style import (
     in_vocabulary_order,
     listing_entries,
 )
+
+#: The version of `_record` (`RawListing.version`): bump it when it maps an entry otherwise.
+MAPPING = "1"
 
 INFO = ProviderInfo(
     name="groq",
@@ -121,13 +124,12 @@ def discover_providers(settings: Settings) -> list[ProviderInfo]:
 
 
 @hookimpl
-def fetch_models(
-    provider: Provider, client: httpx.Client, settings: Settings
-) -> list[ModelRecord] | None:
+def fetch_models(provider: Provider, client: httpx.Client, settings: Settings) -> RawListing | None:
     if provider.type != INFO.name:
         return None
     entries = listing_entries(fetch_listing(client, provider))
-    return [_record(entry) for entry in entries if entry.get("active") is not False]
+    active = [entry for entry in entries if entry.get("active") is not False]
+    return RawListing(pages=[active], record=_record, version=MAPPING)
 
 
 @hookimpl

@@ -22,7 +22,7 @@ Rules applied:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -33,9 +33,12 @@ from aisync import hookimpl
 from aisync.errors import BadResponse
 from aisync.fields import epoch_date
 from aisync.http import json_body
-from aisync.records import CAPABILITIES, ModelRecord, Provider, ProviderInfo
+from aisync.records import CAPABILITIES, ModelRecord, Provider, ProviderInfo, RawListing
 from aisync.settings import Settings
-from aisync_providers.openai_style import UNREADABLE_RECORD, first_of_each
+from aisync_providers.openai_style import UNREADABLE_RECORD
+
+#: The version of `model_record` (`RawListing.version`): bump it when it maps an entry otherwise.
+MAPPING = "1"
 
 INFO = ProviderInfo(
     name="openrouter",
@@ -98,24 +101,27 @@ def discover_providers(settings: Settings) -> list[ProviderInfo]:
 
 
 @hookimpl
-def fetch_models(
-    provider: Provider, client: httpx.Client, settings: Settings
-) -> list[ModelRecord] | None:
+def fetch_models(provider: Provider, client: httpx.Client, settings: Settings) -> RawListing | None:
+    """Raw first: only new or changed entries are made records. Pages repeat ids, and the
+    first of each is kept."""
     if provider.type != INFO.name:
         return None
     base = (provider.base_url or str(INFO.default_base_url)).rstrip("/")
     headers = {"Authorization": f"Bearer {provider.api_key}"} if provider.api_key else {}
-    url: httpx.URL | None = httpx.URL(f"{base}/models")
-    records: list[ModelRecord] = []
+    pages = list(_pages(client, httpx.URL(f"{base}/models"), headers))
+    return RawListing(pages=pages, record=model_record, version=MAPPING, repeats=True)
+
+
+def _pages(client: httpx.Client, first: httpx.URL, headers: dict[str, str]) -> Iterator[list[Any]]:
+    url: httpx.URL | None = first
     pages = 0
     while url is not None:
         if pages == MAX_PAGES:
             raise BadResponse(f"OpenRouter model list has more than {MAX_PAGES} pages")
         pages += 1
         body = _page(json_body(client.get(url, headers=headers)))
-        records.extend(map(model_record, body["data"]))
+        yield body["data"]
         url = _next_url(body, url)
-    return first_of_each(records)
 
 
 def _page(body: Any) -> Mapping[str, Any]:

@@ -24,7 +24,7 @@ import httpx
 from aisync import hookimpl
 from aisync.errors import ConfigError
 from aisync.http import json_body
-from aisync.records import ModelRecord, Provider, ProviderInfo
+from aisync.records import ModelRecord, Provider, ProviderInfo, RawListing
 from aisync.settings import Settings
 from aisync_providers.openai_style import created_date, listing_entries
 
@@ -97,6 +97,10 @@ def models_dev_keys() -> dict[str, str]:
     return {name: p.models_dev for name, p in load_presets().items() if p.models_dev}
 
 
+#: The version of `_record` (`RawListing.version`): bump it when it maps an entry otherwise.
+MAPPING = "1"
+
+
 @hookimpl
 def discover_providers(settings: Settings) -> tuple[ProviderInfo, ...]:
     return _infos()
@@ -109,9 +113,7 @@ def _infos() -> tuple[ProviderInfo, ...]:
 
 
 @hookimpl
-def fetch_models(
-    provider: Provider, client: httpx.Client, settings: Settings
-) -> list[ModelRecord] | None:
+def fetch_models(provider: Provider, client: httpx.Client, settings: Settings) -> RawListing | None:
     preset = load_presets().get(provider.type)
     if preset is None:
         return None
@@ -120,7 +122,8 @@ def fetch_models(
             f"Provider '{provider.name}' has no base URL: set base_url in "
             f"[providers.{provider.name}] or AISYNC_<NAME>_BASE_URL"
         )
-    return [_record(entry) for entry in _entries(_listing(client, provider, preset.list_path))]
+    entries = _entries(_listing(client, provider, preset.list_path))
+    return RawListing(pages=[entries], record=_record, version=MAPPING)
 
 
 def _listing(client: httpx.Client, provider: Provider, list_path: str) -> Any:

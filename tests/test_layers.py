@@ -23,6 +23,7 @@ CONTRACT = (
     "aisync.settings",
     "aisync.http",
     "aisync.notify_settings",
+    "aisync.jsontext",
 )
 
 

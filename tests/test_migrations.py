@@ -173,7 +173,7 @@ def test_an_odd_revision_is_a_usage_error(sqlite_url: str, revision: str) -> Non
     result = CliRunner().invoke(cli, ["db", "downgrade", revision], env=env)
     assert result.exit_code == 64, result.output
     assert result.stderr.strip() == (
-        f"Unknown revision {revision!r}: choose one of base, 0001, 0002, 0003 or -1"
+        f"Unknown revision {revision!r}: choose one of base, 0001, 0002, 0003, 0004 or -1"
     )
     assert stored_revision(open_engine(sqlite_url)) == HEAD_REVISION
 

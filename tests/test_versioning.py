@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import text
 
+from aisync import Catalog
 from aisync.settings import load_settings
 from aisync.sync.engine import Syncer
 
@@ -117,14 +119,46 @@ def test_readded_model_with_new_content_gets_a_version(
 def test_unchanged_resync_writes_no_versions_and_moves_last_seen(
     syncer: Syncer, catalog: MockCatalog
 ) -> None:
+    """The row itself is not rewritten (migration 0004): the view derives `last_seen_at`
+    from the provider's last successful sync, and so does the catalog."""
     catalog.set("a", input_price_per_mtok=2.5)
     sync(syncer)
-    [(seen_before,)] = rows(syncer, "SELECT last_seen_at FROM models")
+    [(seen_before,)] = rows(syncer, "SELECT last_seen_at FROM current_models")
+    [row_before] = rows(syncer, "SELECT * FROM models")
     again = sync(syncer)
     assert (again.added, again.changed, again.removed) == (0, 0, 0)
     assert rows(syncer, "SELECT COUNT(*) FROM model_versions") == [(1,)]
-    [(seen_after,)] = rows(syncer, "SELECT last_seen_at FROM models")
+    [(seen_after,)] = rows(syncer, "SELECT last_seen_at FROM current_models")
     assert seen_after > seen_before
+    assert rows(syncer, "SELECT * FROM models") == [row_before]
+    [(last_sync,)] = rows(
+        syncer, "SELECT MAX(finished_at) FROM provider_syncs WHERE status = 'synced'"
+    )
+    assert seen_after == last_sync
+    with Catalog(syncer.settings.database_url) as read:
+        [model] = read.models()
+    assert model.last_seen_at == model.last_seen_at.replace(tzinfo=UTC) > model.first_seen_at
+
+
+def test_a_removed_model_was_last_seen_by_the_last_sync_that_listed_it(
+    syncer: Syncer, catalog: MockCatalog
+) -> None:
+    catalog.set("a")
+    catalog.set("b")
+    sync(syncer)
+    sync(syncer)
+    [(listed_last,)] = rows(
+        syncer, "SELECT MAX(finished_at) FROM provider_syncs WHERE status = 'synced'"
+    )
+    catalog.drop("b")
+    assert sync(syncer).removed == 1
+    with Catalog(syncer.settings.database_url) as read:
+        [gone] = [m for m in read.models(include_removed=True) if m.model_id == "b"]
+        [kept] = read.models()
+    assert gone.removed_at is not None
+    assert gone.last_seen_at < gone.removed_at
+    assert rows(syncer, "SELECT last_seen_at FROM models WHERE model_id = 'b'") == [(listed_last,)]
+    assert kept.last_seen_at > gone.last_seen_at
 
 
 def test_views_return_what_the_tables_say(syncer: Syncer, catalog: MockCatalog) -> None:

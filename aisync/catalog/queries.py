@@ -98,7 +98,7 @@ def catalog_models_query(
         models.c.provider,
         models.c.model_id,
         models.c.first_seen_at,
-        models.c.last_seen_at,
+        last_seen_at(),
         models.c.removed_at,
         versions.c.version,
         versions.c.created_at.label("version_created_at"),
@@ -129,6 +129,21 @@ def catalog_models_query(
     ties = [c for c in (models.c.provider, models.c.model_id) if c.name != sort]
     query = query.order_by(order, *ties)
     return query if limit is None else query.limit(limit)
+
+
+def last_seen_at() -> ColumnElement[Any]:
+    """When a model was last listed: for a listed one, its provider's last successful sync
+    (a sync does not rewrite every row, migration 0004); for a removed one, its own column.
+    The column stands in where no sync is recorded (rows written by hand)."""
+    last_sync = (
+        select(func.max(provider_syncs.c.finished_at))
+        .where(provider_syncs.c.provider == models.c.provider, provider_syncs.c.status == "synced")
+        .scalar_subquery()
+    )
+    listed = func.coalesce(last_sync, models.c.last_seen_at, type_=models.c.last_seen_at.type)
+    return case((models.c.removed_at.is_(None), listed), else_=models.c.last_seen_at).label(
+        "last_seen_at"
+    )
 
 
 def model_provenance(connection: Connection, provider: str, model_id: str) -> AnyRow | None:

@@ -150,6 +150,13 @@ class Ledger:
         with guarded("Database error"), self._engine.connect() as connection:
             return repository.stored_listing(connection, provider)
 
+    def last_stats(self, provider: str) -> dict[str, float] | None:
+        """The statistics of the provider's last successful sync; None when it has none."""
+        if self._engine is None:
+            return None
+        with guarded("Database error"), self._engine.connect() as connection:
+            return repository.last_stats(connection, provider)
+
     def write(self, diff: Diff, result: ProviderResult) -> None:
         """The provider's new versions, events, statistics and outcome, in one transaction.
 
@@ -166,7 +173,12 @@ class Ledger:
         driver_errors = (dbapi_error, *_DRIVER_VALUE_ERRORS)
         with guarded("Database error", driver_errors), self._engine.begin() as connection:
             repository.write_listing(
-                connection, provider=result.provider, run_id=self.run_id, now=now, diff=diff
+                connection,
+                provider=result.provider,
+                run_id=self.run_id,
+                now=now,
+                diff=diff,
+                last_listed=result.last_synced_at,
             )
             repository.record_stats(connection, self.run_id, result.provider, result.stats)
             repository.record_provider_sync(connection, self.run_id, outcome)

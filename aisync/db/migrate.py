@@ -19,8 +19,8 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 #: The newest migration in `migrations/versions`; a test checks it against Alembic's head.
-HEAD_REVISION = "0003"
-_KNOWN_REVISIONS = ("0001", "0002", "0003")
+HEAD_REVISION = "0004"
+_KNOWN_REVISIONS = ("0001", "0002", "0003", "0004")
 #: What `db downgrade` accepts besides the revisions themselves.
 _DOWNGRADE_TARGETS = ("base", *_KNOWN_REVISIONS, "-1")
 #: Every table the migrations create, children first so that they drop in this order.

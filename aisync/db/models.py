@@ -65,6 +65,11 @@ class Model(Base):
     first_seen_at: Mapped[datetime]
     last_seen_at: Mapped[datetime]
     removed_at: Mapped[datetime | None]
+    version: Mapped[int | None]
+    content_hash: Mapped[str | None]
+    raw_digest: Mapped[str | None]
+    capabilities: Mapped[list[str] | None]
+    enriched: Mapped[bool | None]
 
 
 class ModelVersion(Base):

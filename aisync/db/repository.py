@@ -119,8 +119,44 @@ def last_successful_syncs(connection: Connection, providers: Iterable[str]) -> d
 def stored_listing(
     connection: Connection, provider: str
 ) -> tuple[dict[str, StoredModel], EnrichmentState]:
-    """Every model the provider ever listed with its latest version and hash, and what
-    enrichment needs of the catalog: one pass over the latest versions, whatever the size.
+    """Every model the provider ever listed with its current version, content hash and raw
+    digest, and what enrichment needs of the catalog.
+
+    One read of the `models` rows, which carry a copy of their current version (migration
+    0004); only the versions of models flagged `enriched` (a non-API origin or a
+    disagreement) are read, in a second query. A row written without that copy (by hand,
+    or by an application that inserts rows itself) sends the whole read through the
+    versions, as before 0004.
+    """
+    query = select(
+        models.c.id,
+        models.c.model_id,
+        models.c.version,
+        models.c.content_hash,
+        models.c.removed_at.is_not(None),
+        models.c.raw_digest,
+        models.c.enriched,
+    ).where(models.c.provider == provider)
+    stored: dict[str, StoredModel] = {}
+    carried: list[int] = []
+    for pk, model_id, version, digest, removed, raw_digest, enriched in connection.execute(query):
+        if version is None or digest is None or enriched is None:
+            return _stored_from_versions(connection, provider)
+        stored[model_id] = StoredModel(pk, model_id, version, digest, removed, raw_digest, enriched)
+        if enriched:
+            carried.append(pk)
+    state = EnrichmentState(
+        previous=_carried_by_model(connection, provider, carried),
+        overrides=provider_overrides(connection, provider),
+    )
+    return stored, state
+
+
+def _stored_from_versions(
+    connection: Connection, provider: str
+) -> tuple[dict[str, StoredModel], EnrichmentState]:
+    """`stored_listing` read from the latest versions themselves: one pass over them,
+    whatever the size.
 
     Only a version with a non-API origin or a disagreement has anything to carry forward,
     and only those versions' values are read, in a second query. The origins are read as
@@ -164,8 +200,9 @@ def stored_listing(
         sources,
         disagrees,
     ) in connection.execute(query):
-        stored[model_id] = StoredModel(pk, model_id, version, digest, removed)
-        if disagrees or not _all_api(sources):
+        enriched = bool(disagrees) or not _all_api(sources)
+        stored[model_id] = StoredModel(pk, model_id, version, digest, removed, None, enriched)
+        if enriched:
             carried.append(version_pk)
     state = EnrichmentState(
         previous=_carried_forward(connection, provider, carried),
@@ -175,10 +212,20 @@ def stored_listing(
 
 
 def write_listing(
-    connection: Connection, *, provider: str, run_id: int, now: datetime, diff: Diff
+    connection: Connection,
+    *,
+    provider: str,
+    run_id: int,
+    now: datetime,
+    diff: Diff,
+    last_listed: datetime | None = None,
 ) -> None:
-    """Apply a diff: new models, new versions, removals, returns, events, `last_seen_at`.
+    """Apply a diff: new models, new versions, removals, returns, events, and the copy of
+    the current version on each `models` row that changed.
 
+    An unchanged model's row is not touched: its `last_seen_at` is the provider's last
+    successful sync (`current_models` derives it), and only a removed model keeps its own,
+    `last_listed` (the previous successful sync, the last one that listed it).
     Version and event rows are produced lazily and inserted in batches (`bulk.BATCH_ROWS`),
     so a first sync of a big catalog never holds a row per model for all of them at once.
     """
@@ -186,12 +233,19 @@ def write_listing(
         BulkInsert(
             connection,
             models,
-            ["model_id"],
-            {"provider": provider, "first_seen_at": now, "last_seen_at": now, "removed_at": None},
-        ).execute((record.model_id,) for record in diff.new)
+            MODEL_COLUMNS,
+            {
+                "provider": provider,
+                "first_seen_at": now,
+                "last_seen_at": now,
+                "removed_at": None,
+                "version": 1,
+            },
+        ).execute(_model_row(record, diff) for record in diff.new)
     pks = _new_model_pks(connection, provider, diff)
-    _set_removed_at(connection, [(m.pk, now) for m in diff.removed])
+    _set_removed_at(connection, [(m.pk, now) for m in diff.removed], last_listed)
     _set_removed_at(connection, [(known.pk, None) for known, _, _ in diff.returning])
+    _set_current(connection, diff)
     if diff.new or diff.returning or diff.changed:
         BulkInsert(
             connection, versions, VERSION_COLUMNS, {"run_id": run_id, "created_at": now}
@@ -201,11 +255,64 @@ def write_listing(
         BulkInsert(connection, events, ["model", "change", "version"], constants).execute(
             _event_rows(diff, pks)
         )
-    connection.execute(
-        update(models)
-        .where(models.c.provider == provider, models.c.removed_at.is_(None))
-        .values(last_seen_at=now)
+
+
+#: The columns of a new `models` row that vary by model, in `_model_row` order.
+MODEL_COLUMNS = ("model_id", "content_hash", "raw_digest", "capabilities", "enriched")
+
+
+def _model_row(record: ModelRecord, diff: Diff) -> tuple[Any, ...]:
+    model_id = record.model_id
+    return (
+        model_id,
+        diff.hashes[model_id],
+        diff.raw_digests.get(model_id),
+        record.capabilities,
+        is_enriched(record),
     )
+
+
+def is_enriched(record: ModelRecord) -> bool:
+    """Whether a record holds a value enrichment must see again on the next sync: one not
+    from the API (a source's, an override, a guess), or a disagreement."""
+    return bool(record.disagreements) or any(o != API for o in record.field_sources.values())
+
+
+def _set_current(connection: Connection, diff: Diff) -> None:
+    """Copy each new version onto its model's row, and store the raw digests that changed
+    while the content did not."""
+    changed = [(known, record) for known, record in diff.changed]
+    changed.extend((known, record) for known, record, moved in diff.returning if moved)
+    if changed:
+        connection.execute(
+            update(models)
+            .where(models.c.id == bindparam("pk"))
+            .values(
+                version=bindparam("v"),
+                content_hash=bindparam("hash"),
+                raw_digest=bindparam("raw"),
+                capabilities=bindparam("caps", type_=models.c.capabilities.type),
+                enriched=bindparam("flag"),
+            ),
+            [
+                {
+                    "pk": known.pk,
+                    "v": known.version + 1,
+                    "hash": diff.hashes[record.model_id],
+                    "raw": diff.raw_digests.get(record.model_id),
+                    "caps": list(record.capabilities),
+                    "flag": is_enriched(record),
+                }
+                for known, record in changed
+            ],
+        )
+    if diff.redigested:
+        connection.execute(
+            update(models)
+            .where(models.c.id == bindparam("pk"))
+            .values(raw_digest=bindparam("raw")),
+            [{"pk": pk, "raw": digest} for pk, digest in diff.redigested],
+        )
 
 
 def _version_rows(diff: Diff, pks: Mapping[str, int]) -> Iterator[tuple[Any, ...]]:
@@ -241,11 +348,20 @@ def _new_model_pks(connection: Connection, provider: str, diff: Diff) -> dict[st
     return {model_id: pk for model_id, pk in rows if model_id in wanted}
 
 
-def _set_removed_at(connection: Connection, changes: list[tuple[int, datetime | None]]) -> None:
+def _set_removed_at(
+    connection: Connection,
+    changes: list[tuple[int, datetime | None]],
+    last_listed: datetime | None = None,
+) -> None:
+    """Mark models removed (or listed again); a removed one keeps `last_listed` as the
+    last time it was seen, when known."""
     if not changes:
         return
+    values: dict[str, Any] = {"removed_at": bindparam("at")}
+    if last_listed is not None:
+        values["last_seen_at"] = last_listed
     connection.execute(
-        update(models).where(models.c.id == bindparam("pk")).values(removed_at=bindparam("at")),
+        update(models).where(models.c.id == bindparam("pk")).values(**values),
         [{"pk": pk, "at": at} for pk, at in changes],
     )
 
@@ -346,6 +462,24 @@ def _carried_forward(
         query.where(models.c.provider == provider, versions.c.version == latest.scalar_subquery())
     )
     wanted = set(version_pks)
+    return {row.model_id: _previous(row._mapping) for row in rows if row.id in wanted}
+
+
+def _carried_by_model(
+    connection: Connection, provider: str, model_pks: Sequence[int]
+) -> dict[str, Previous]:
+    """`_carried_forward` for the current versions of these models, found through the
+    version number on their rows."""
+    if not model_pks:
+        return {}
+    query = select(
+        models.c.model_id, models.c.id, *(versions.c[name] for name in _PROVENANCE_COLUMNS)
+    ).join(versions, (versions.c.model == models.c.id) & (versions.c.version == models.c.version))
+    if len(model_pks) <= _IDS_PER_QUERY:
+        rows = connection.execute(query.where(models.c.id.in_(model_pks)))
+        return {row.model_id: _previous(row._mapping) for row in rows}
+    wanted = set(model_pks)
+    rows = connection.execute(query.where(models.c.provider == provider))
     return {row.model_id: _previous(row._mapping) for row in rows if row.id in wanted}
 
 
@@ -452,6 +586,21 @@ def record_provider_sync(connection: Connection, run_id: int, outcome: ProviderO
             duration_ms=outcome.duration_ms,
         )
     )
+
+
+def last_stats(connection: Connection, provider: str) -> dict[str, float] | None:
+    """The figures of the provider's last successful sync, or None when that sync left
+    none (or there was none)."""
+    last_run = (
+        select(func.max(provider_syncs.c.run_id))
+        .where(provider_syncs.c.provider == provider, provider_syncs.c.status == "synced")
+        .scalar_subquery()
+    )
+    query = select(stats.c.name, stats.c.value).where(
+        stats.c.provider == provider, stats.c.run_id == last_run
+    )
+    figures = {name: value for name, value in connection.execute(query)}
+    return figures or None
 
 
 def record_stats(

@@ -161,6 +161,16 @@ models = Table(
     _when("last_seen_at"),
     # Set when a successful listing no longer has the model; NULL while it is listed.
     _when("removed_at", nullable=True),
+    # A copy of the current version's number, content hash and capabilities, so that a
+    # re-sync reads this table alone (migration 0004); NULL only in rows written by hand.
+    _int("version", nullable=True),
+    _text("content_hash", 64, nullable=True),
+    # The digest of the raw item a raw-first plugin listed it with (`aisync.sync.raw`).
+    _text("raw_digest", 64, nullable=True),
+    _json("capabilities"),
+    # Whether the current version holds something enrichment must see again: a value not
+    # from the API, or a disagreement.
+    Column("enriched", Boolean, nullable=True),
     UniqueConstraint("provider", "model_id"),
 )
 

@@ -28,6 +28,11 @@ class StoredModel(NamedTuple):
     version: int
     content_hash: str
     removed: bool
+    #: The digest of the raw item it was last listed with (`aisync.sync.raw`), if any.
+    raw_digest: str | None = None
+    #: Whether its current version holds a value enrichment must see again (a non-API
+    #: origin, a disagreement): such a model is never skipped at the raw level.
+    enriched: bool = False
 
 
 @dataclass
@@ -42,6 +47,12 @@ class Diff:
     removed: list[StoredModel] = field(default_factory=list)
     unchanged: int = 0
     hashes: dict[str, str] = field(default_factory=dict)
+    #: model id -> raw digest, for the models of a raw-first listing that were looked at
+    #: beyond their digest (new, changed, or with a digest that differs from the stored one).
+    raw_digests: dict[str, str] = field(default_factory=dict)
+    #: Listed models whose content is unchanged but whose stored raw digest is not the
+    #: listing's (a reordered JSON object, a catalog from before raw digests): (pk, digest).
+    redigested: list[tuple[int, str | None]] = field(default_factory=list)
     #: How many models the provider listed before this listing.
     listed_before: int = 0
 

@@ -70,20 +70,41 @@ def content_hash(record: ModelRecord) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def compute_diff(stored: Mapping[str, StoredModel], records: Iterable[ModelRecord]) -> Diff:
+def compute_diff(
+    stored: Mapping[str, StoredModel],
+    records: Iterable[ModelRecord],
+    unchanged: Iterable[StoredModel] = (),
+    raw_digests: Mapping[str, str] | None = None,
+) -> Diff:
+    """What `records` change in `stored`.
+
+    :param unchanged: listed models the raw-first step found unchanged without a record.
+    :param raw_digests: model id -> raw digest of each record of a raw-first listing: a
+        model whose content is unchanged but whose stored digest differs gets the new one.
+    """
     diff = Diff()
+    for known in unchanged:
+        diff.hashes[known.model_id] = known.content_hash
+        diff.unchanged += 1
+    digests = raw_digests or {}
+    diff.raw_digests = dict(digests)
     for record in records:
         digest = content_hash(record)
-        diff.hashes[record.model_id] = digest
-        known = stored.get(record.model_id)
+        model_id = record.model_id
+        diff.hashes[model_id] = digest
+        known = stored.get(model_id)
         if known is None:
             diff.new.append(record)
         elif known.removed:
             diff.returning.append((known, record, known.content_hash != digest))
+            if known.content_hash == digest and known.raw_digest != digests.get(model_id):
+                diff.redigested.append((known.pk, digests.get(model_id)))
         elif known.content_hash != digest:
             diff.changed.append((known, record))
         else:
             diff.unchanged += 1
+            if known.raw_digest != digests.get(model_id) and model_id in digests:
+                diff.redigested.append((known.pk, digests[model_id]))
     diff.removed = [
         model
         for model in stored.values()

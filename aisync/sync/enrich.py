@@ -70,7 +70,26 @@ class Enrichment:
         :param warnings: the provider's warnings: a source plugin that fails on its models.
             A source that is down or missing is the run's concern (`run_warnings`).
         """
-        answers = {name: self._ask(name, provider, records, warnings) for name in self._sources}
+        return self.resolve(records, self.answers(provider, records, warnings), state)
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """The configured sources, in precedence order."""
+        return self._sources
+
+    def answers(
+        self, provider: Provider, records: Sequence[ModelRecord], warnings: list[str]
+    ) -> dict[str, Mapping[str, Mapping[str, Any]] | None]:
+        """Each source's answer for these records; None for a source unavailable now."""
+        return {name: self._ask(name, provider, records, warnings) for name in self._sources}
+
+    def resolve(
+        self,
+        records: Sequence[ModelRecord],
+        answers: Mapping[str, Mapping[str, Mapping[str, Any]] | None],
+        state: EnrichmentState,
+    ) -> list[ModelRecord]:
+        """`apply` once the sources have answered."""
         touched = set(state.previous).union(
             state.overrides, *(answer for answer in answers.values() if answer)
         )

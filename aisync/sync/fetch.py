@@ -11,16 +11,16 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import partial
-from typing import Any, NoReturn
+from typing import Any, NamedTuple, NoReturn
 
 import httpx
 
 from aisync.canonical import RawJSON
 from aisync.errors import ProviderError
 from aisync.http import provider_error
-from aisync.records import ModelRecord, Provider
+from aisync.records import ModelRecord, Provider, RawListing
 from aisync.settings import Settings
 from aisync.sync.plugins import Answer, Plugins, call_each, read
 
@@ -34,11 +34,20 @@ _LEAVES = frozenset({int, float, bool, type(None)})
 _log = logging.getLogger("aisync")
 
 
+class RawAnswer(NamedTuple):
+    """A plugin's raw-first listing (`aisync.sync.raw`), with who gave it and where its
+    errors go."""
+
+    listing: RawListing
+    plugin: str
+    fail: Callable[[BaseException], NoReturn]
+
+
 def fetch_models(
     plugins: Plugins, provider: Provider, client: httpx.Client, settings: Settings
-) -> Iterator[Any]:
+) -> Iterator[Any] | RawAnswer:
     """The provider's listing as its plugin gives it, record by record, each with the key
-    blanked out.
+    blanked out; or the plugin's `RawListing`, read by the raw-first step.
 
     Each plugin is asked on its own, in pluggy's order, until one answers. A plugin that
     raises for a provider whose type it did not declare (`Plugins.owners`) is not this
@@ -55,7 +64,10 @@ def fetch_models(
     for answer in call_each(plugins.manager.hook.fetch_models, arguments, _listing):
         if answer.error is None:
             if answer.result is not None:
-                return read(answer.result, partial(_fail, plugin=answer.plugin, settings=settings))
+                fail = partial(_fail, plugin=answer.plugin, settings=settings)
+                if isinstance(answer.result, RawListing):
+                    return RawAnswer(answer.result, answer.plugin, fail)
+                return read(answer.result, fail)
         elif answer.plugin == owner:
             _fail(answer.error, answer.plugin, settings)
         else:
@@ -63,8 +75,10 @@ def fetch_models(
     raise ProviderError(f"No plugin fetches models for provider type '{provider.type}'")
 
 
-def _listing(records: object) -> Iterator[Any]:
-    """A plugin's answer as the iterator to read it through."""
+def _listing(records: object) -> Iterator[Any] | RawListing:
+    """A plugin's answer as the iterator to read it through (a `RawListing` as it is)."""
+    if isinstance(records, RawListing):
+        return records
     if isinstance(records, str | bytes | Mapping) or not isinstance(records, Iterable):
         raise TypeError(f"returned {type(records).__name__}, not a list of models")
     return iter(records)

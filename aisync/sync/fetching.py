@@ -20,10 +20,11 @@ import httpx
 from aisync.records import ModelRecord, Provider
 from aisync.settings import Settings
 from aisync.sync.deadline import running_until
-from aisync.sync.fetch import fetch_models, without_key
+from aisync.sync.fetch import RawAnswer, fetch_models, without_key
 from aisync.sync.normalize import normalize
 from aisync.sync.plugins import Plugins
 from aisync.sync.progress import FetchBegan
+from aisync.sync.raw import RawItems, collect, salt
 
 if TYPE_CHECKING:
     from aisync.db.locks import Lock
@@ -114,8 +115,16 @@ class Fetches:
                 try:
                     with running_until(began + deadline, deadline):
                         listing = fetch_models(self.plugins, provider, client, self.settings)
-                        records, fetched.warnings = normalize(listing)
-                        fetched.records = without_key(records, provider.api_key, fetched.warnings)
+                        if isinstance(listing, RawAnswer):
+                            prefix = salt(listing.listing, provider, self.plugins)
+                            fetched.raw = collect(
+                                listing.listing, prefix, listing.plugin, listing.fail
+                            )
+                        else:
+                            records, fetched.warnings = normalize(listing)
+                            fetched.records = without_key(
+                                records, provider.api_key, fetched.warnings
+                            )
                 finally:
                     started.leave_gate()
             if not locked:
@@ -196,6 +205,8 @@ class Fetched:
     skip: Skip | None = None
     #: The listing, normalized as it arrived (`fetch_models` reads it lazily).
     records: list[ModelRecord] = field(default_factory=list)
+    #: A raw-first listing, digested as it arrived: mapped in the write step.
+    raw: RawItems | None = None
     warnings: list[str] = field(default_factory=list)
     error: BaseException | None = None
     #: Seconds spent waiting for the run to be registered: the catalog's start-up, which a

@@ -23,6 +23,7 @@ from aisync.sync.fetch import redacted
 from aisync.sync.fetching import FetchStarted
 from aisync.sync.plugins import Plugins, call_each
 from aisync.sync.preview import dry_run_changes
+from aisync.sync.raw import Prepared, RawItems, prepare
 from aisync.sync.stats import checked, merge
 
 if TYPE_CHECKING:
@@ -67,7 +68,9 @@ class Writer:
             if fetched.error is not None:
                 raise fetched.error
             records, fetched.records = fetched.records, []
-            return self._apply(provider, records, fetched.warnings, clock, previous)
+            raw, fetched.raw = fetched.raw, None
+            listing = raw if raw is not None else records
+            return self._apply(provider, listing, fetched.warnings, clock, previous)
         except AisyncError as exc:
             return self.failed(provider, exc, started, previous, clock)
         finally:
@@ -104,16 +107,22 @@ class Writer:
     def _apply(
         self,
         provider: Provider,
-        records: list[ModelRecord],
+        listing: list[ModelRecord] | RawItems,
         warnings: list[str],
         clock: float,
         previous: datetime | None,
     ) -> ProviderResult:
         assert self.enrichment is not None
         stored, state = self.ledger.stored_listing(provider.name)
-        records = self.enrichment.apply(provider, records, state, warnings)
-        figures, stats_error = self._stats(provider, records)
-        diff = _diff(stored, records)
+        if isinstance(listing, RawItems):
+            prepared = prepare(listing, stored, state, provider, self.enrichment, warnings)
+            records, unchanged = prepared.records, prepared.unchanged
+            diff = _diff(stored, records, unchanged, prepared.digests)
+            figures, stats_error = self._raw_stats(provider, prepared, diff)
+        else:
+            records, unchanged = self.enrichment.apply(provider, listing, state, warnings), []
+            figures, stats_error = self._stats(provider, records)
+            diff = _diff(stored, records)
         suspicion = mass_removal(diff)
         if suspicion and not self.allow_removals:
             raise SuspectListing(
@@ -122,14 +131,14 @@ class Writer:
         result = ProviderResult(
             provider.name,
             "synced",
-            models_found=len(records),
+            models_found=len(records) + len(unchanged),
             added=diff.added_count,
             changed=len(diff.changed),
             removed=len(diff.removed),
             stats=figures,
             stats_error=stats_error,
             last_synced_at=previous,
-            model_ids=tuple(r.model_id for r in records),
+            model_ids=(*(r.model_id for r in records), *(m.model_id for m in unchanged)),
             warnings=tuple(_redact(w, provider) for w in warnings),
             duration_ms=_elapsed_ms(clock),
         )
@@ -138,6 +147,18 @@ class Writer:
             result = dataclasses.replace(result, would=would)
         self.ledger.write(diff, result)
         return result
+
+    def _raw_stats(
+        self, provider: Provider, prepared: Prepared, diff: Diff
+    ) -> tuple[dict[str, float], str | None]:
+        """A raw-first listing's statistics: the previous sync's, when the listing changed
+        nothing (the same records and plugins give the same figures), else computed over
+        every record, the unchanged ones mapped for it."""
+        if diff.is_empty and prepared.unchanged:
+            carried = self.ledger.last_stats(provider.name)
+            if carried is not None:
+                return carried, None
+        return self._stats(provider, [*prepared.records, *prepared.unchanged_records()])
 
     def _stats(
         self, provider: Provider, records: list[ModelRecord]
@@ -151,9 +172,14 @@ class Writer:
         return merged, "; ".join(failed) or None
 
 
-def _diff(stored: Mapping[str, StoredModel], records: list[ModelRecord]) -> Diff:
+def _diff(
+    stored: Mapping[str, StoredModel],
+    records: list[ModelRecord],
+    unchanged: list[StoredModel] | None = None,
+    raw_digests: Mapping[str, str] | None = None,
+) -> Diff:
     try:
-        return compute_diff(stored, records)
+        return compute_diff(stored, records, unchanged or (), raw_digests)
     except (TypeError, ValueError, RecursionError) as exc:
         raise ProviderError(f"Plugin returned a raw payload that is not JSON: {exc}") from exc
 

@@ -112,7 +112,7 @@ def test_other_provider_types_are_not_answered(client: httpx.Client, settings: S
 def test_full_listing(vcr: Any, client: httpx.Client, settings: Settings) -> None:
     sent = requests_sent_by(client)
 
-    records = plugin.fetch_models(make_provider("gemini-eu"), client, settings)
+    records = list(plugin.fetch_models(make_provider("gemini-eu"), client, settings))
 
     assert vcr.all_played and vcr.play_count == 1
     assert records is not None and len(records) == len(recorded_entries()) == 45
@@ -155,7 +155,7 @@ def test_full_listing(vcr: Any, client: httpx.Client, settings: Settings) -> Non
 @pytest.mark.vcr
 def test_embed_text(vcr: Any, client: httpx.Client, settings: Settings) -> None:
     """The older `embedText` method (PaLM-era embedding models) means embeddings too."""
-    records = plugin.fetch_models(make_provider(), client, settings)
+    records = list(plugin.fetch_models(make_provider(), client, settings))
 
     assert vcr.all_played
     (gecko,) = records or []
@@ -172,7 +172,7 @@ def test_pagination(
 ) -> None:
     monkeypatch.setattr(plugin, "PAGE_SIZE", 15)
 
-    records = plugin.fetch_models(make_provider(), client, settings)
+    records = list(plugin.fetch_models(make_provider(), client, settings))
 
     assert vcr.all_played and vcr.play_count == 3
     assert records is not None and len(records) == 45
@@ -215,7 +215,7 @@ def test_bad_entries_are_counted_and_wrong_types_tolerated(settings: Settings) -
         {"name": "models/gemini-y", "supportedGenerationMethods": "generateContent"},
     ]
     with client_serving(json.dumps({"models": entries}).encode()) as client:
-        records = plugin.fetch_models(make_provider(), client, settings)
+        records = list(plugin.fetch_models(make_provider(), client, settings))
     assert_unreadable_handed_on(records, [0, 1, 2, 3])
     assert records[4:] == [
         ModelRecord(model_id="gemini-x", raw=entries[4]),
@@ -225,7 +225,7 @@ def test_bad_entries_are_counted_and_wrong_types_tolerated(settings: Settings) -
 
 def test_empty_listing_without_models_key(settings: Settings) -> None:
     with client_serving(b"{}") as client:
-        assert plugin.fetch_models(make_provider(), client, settings) == []
+        assert list(plugin.fetch_models(make_provider(), client, settings)) == []
 
 
 def test_endless_paging_is_bounded(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -252,7 +252,7 @@ def test_capability_table_covers_every_recorded_id() -> None:
 
 @pytest.mark.vcr("test_full_listing.yaml")
 def test_stats(vcr: Any, client: httpx.Client, settings: Settings) -> None:
-    records = plugin.fetch_models(make_provider(), client, settings)
+    records = list(plugin.fetch_models(make_provider(), client, settings))
     assert records is not None
     stats = plugin.compute_stats(make_provider(), records)
     assert stats == {

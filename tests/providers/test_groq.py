@@ -76,7 +76,7 @@ def test_other_provider_types_are_not_answered(client: httpx.Client, settings: S
 
 @pytest.mark.vcr
 def test_full_listing(vcr: Any, client: httpx.Client, settings: Settings) -> None:
-    models = plugin.fetch_models(make_provider(), client, settings)
+    models = list(plugin.fetch_models(make_provider(), client, settings))
 
     assert models is not None
     assert vcr.all_played
@@ -115,7 +115,7 @@ def test_full_listing(vcr: Any, client: httpx.Client, settings: Settings) -> Non
 
 @pytest.mark.vcr
 def test_inactive_models_skipped(vcr: Any, client: httpx.Client, settings: Settings) -> None:
-    models = plugin.fetch_models(make_provider(), client, settings)
+    models = list(plugin.fetch_models(make_provider(), client, settings))
 
     assert models is not None
     assert vcr.all_played
@@ -197,7 +197,7 @@ def test_listing_with_features(vcr: Any, client: httpx.Client, settings: Setting
     """A live listing whose entries say what each model does: `name` is the display name,
     modalities and `supported_features` the capabilities, as far as they go; only what they
     cannot say (a guard is a classifier) still comes from the id, and is marked `rule`."""
-    models = plugin.fetch_models(make_provider(), client, settings)
+    models = list(plugin.fetch_models(make_provider(), client, settings))
 
     assert models is not None
     assert vcr.all_played

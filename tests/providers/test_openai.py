@@ -143,7 +143,7 @@ def test_other_provider_types_are_not_answered(client: httpx.Client, settings: S
 
 @pytest.mark.vcr
 def test_full_listing(vcr: Any, client: httpx.Client, settings: Settings) -> None:
-    models = plugin.fetch_models(make_provider("openai-eu"), client, settings)
+    models = list(plugin.fetch_models(make_provider("openai-eu"), client, settings))
 
     assert models is not None
     assert vcr.all_played

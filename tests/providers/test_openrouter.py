@@ -52,7 +52,7 @@ def test_other_provider_types_are_not_answered(client: httpx.Client, settings: S
 
 @pytest.mark.vcr
 def test_full_listing(client: httpx.Client, settings: Settings, vcr: Any) -> None:
-    models = plugin.fetch_models(make_provider(name="openrouter-eu"), client, settings)
+    models = list(plugin.fetch_models(make_provider(name="openrouter-eu"), client, settings))
     assert vcr.all_played
     assert models is not None
     recorded_ids = {entry["id"] for entry in recorded_entries()}
@@ -122,7 +122,7 @@ def test_full_listing(client: httpx.Client, settings: Settings, vcr: Any) -> Non
 
 @pytest.mark.vcr
 def test_paginated_listing(client: httpx.Client, settings: Settings, vcr: Any) -> None:
-    models = plugin.fetch_models(make_provider(), client, settings)
+    models = list(plugin.fetch_models(make_provider(), client, settings))
     assert vcr.all_played
     assert vcr.play_count == 3
     assert [request.query for request in vcr.requests] == [
@@ -161,7 +161,7 @@ def test_bearer_is_sent_only_with_a_key(
         return httpx.Response(200, json={"data": []})
 
     with client_with_handler(handler) as client:
-        assert plugin.fetch_models(make_provider(api_key), client, settings) == []
+        assert list(plugin.fetch_models(make_provider(api_key), client, settings)) == []
     assert seen[0].headers.get("authorization") == expected
 
 
@@ -203,7 +203,7 @@ def test_odd_entries_are_counted_or_tolerated(settings: Settings) -> None:
         {"id": "acme/odd", "name": "duplicate"},
     ]
     with client_with_handler(lambda request: httpx.Response(200, json={"data": entries})) as client:
-        models = plugin.fetch_models(make_provider(), client, settings)
+        models = list(plugin.fetch_models(make_provider(), client, settings))
     assert_unreadable_handed_on(models, [0, 1, 2])
     assert models[3:] == [ModelRecord(model_id="acme/odd", context_window=4096, raw=entries[3])]
 
