@@ -90,14 +90,43 @@ def fetch_models(
 
 
 @hookspec
+def count_stats(provider: Provider, models: Sequence[ModelRecord]) -> Mapping[str, float] | None:
+    """Count a provider's freshly synced models: how many are in each family, have each
+    capability, and so on.
+
+    Every figure must be a count, the sum over `models` of what each model adds (usually
+    1 or 0), so that the figures of a listing are the sums of the figures of its parts.
+    aisync relies on that: when a re-sync of a big listing changed a few models, it asks
+    for the counts of the models added and changed and of the versions they replace, and
+    updates the previous sync's figures, instead of asking about every model again. So a
+    count must depend on the model alone, never on the others in `models` or on how many
+    there are.
+
+    Every plugin may answer for any provider. Counts of the same name from several plugins
+    add up; a count of 0 is left out. The built-in implementation counts `Total` and each
+    capability (`Function calling`, `Vision`, ...); a provider plugin counts its families
+    (`GPT-4`, `Gemini Flash`). They are stored in `provider_stats` and shown by
+    `sync-models -v`. An implementation that raises, or answers with values that are not
+    numbers, loses only its own figures: the others are kept and `stats_error` names the
+    plugin. A figure that is not a count (a share, a median) belongs in `compute_stats`.
+
+    :param provider: the instance whose models were synced.
+    :param models: normalized records of that provider: the whole listing, or a part.
+    :return: figure name -> count, or None for nothing to add.
+    """
+
+
+@hookspec
 def compute_stats(provider: Provider, models: Sequence[ModelRecord]) -> Mapping[str, float] | None:
     """Contribute named statistics for a provider's freshly synced model list.
 
-    Every plugin may answer for any provider; the results are merged in call order after
-    `Total`. A built-in implementation adds `Total` and one count per capability
-    (`Function calling`, `Vision`, ...); a provider plugin adds its families (`GPT-4`,
-    `Gemini Flash`). They are stored in `provider_stats` and shown by `sync-models -v`.
-    An implementation that raises, or answers with values that are not numbers, loses only
+    For figures that are not counts (a share, a median, a maximum): each is worked out
+    over the whole listing, so while any plugin implements this hook every sync maps every
+    model of a raw-first listing for it. Counts belong in `count_stats`, which costs
+    nothing for the models that did not change. Every plugin may answer for any provider;
+    the results follow the counts, in call order, a name already counted keeping its
+    count. They are stored in `provider_stats` and shown by `sync-models -v`. An
+    implementation that raises, or answers with values that are not numbers, loses only
     its own figures: the others are kept and `stats_error` names the plugin.
 
     :param provider: the instance whose models were synced.

@@ -134,7 +134,7 @@ def _pages(client: httpx.Client, url: str, headers: dict[str, str]) -> Iterator[
 
 
 @hookimpl
-def compute_stats(provider: Provider, models: Sequence[ModelRecord]) -> dict[str, float] | None:
+def count_stats(provider: Provider, models: Sequence[ModelRecord]) -> dict[str, float] | None:
     if provider.type != INFO.name:
         return None
     return {name: float(sum(1 for m in models if rule(m))) for name, rule in FAMILIES}

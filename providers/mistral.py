@@ -98,7 +98,7 @@ def fetch_models(
 
 
 @hookimpl
-def compute_stats(provider: Provider, models: Sequence[ModelRecord]) -> dict[str, float] | None:
+def count_stats(provider: Provider, models: Sequence[ModelRecord]) -> dict[str, float] | None:
     if provider.type != INFO.name:
         return None
     stats = dict.fromkeys((name for name, _ in FAMILIES), 0.0)

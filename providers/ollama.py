@@ -230,7 +230,7 @@ def _context_length(model_info: Mapping[str, Any], details: Mapping[str, Any]) -
 
 
 @hookimpl
-def compute_stats(provider: Provider, models: Sequence[ModelRecord]) -> dict[str, float] | None:
+def count_stats(provider: Provider, models: Sequence[ModelRecord]) -> dict[str, float] | None:
     if provider.type != INFO.name:
         return None
     cloud = sum(1 for m in models if _is_cloud(m.model_id))

@@ -126,7 +126,7 @@ def fetch_models(provider: Provider, client: httpx.Client, settings: Settings) -
 
 
 @hookimpl
-def compute_stats(provider: Provider, models: Sequence[ModelRecord]) -> dict[str, float] | None:
+def count_stats(provider: Provider, models: Sequence[ModelRecord]) -> dict[str, float] | None:
     if provider.type != INFO.name:
         return None
     return family_counts((model.model_id for model in models), FAMILIES)

@@ -81,7 +81,7 @@ PARAMETER_CAPABILITIES: tuple[tuple[str, str], ...] = (
     ("include_reasoning", "reasoning"),
 )
 
-#: Statistic name -> id prefix (the upstream vendor) for the families `compute_stats` counts;
+#: Statistic name -> id prefix (the upstream vendor) for the families `count_stats` counts;
 #: `Free` (input and output price both 0) is counted besides them.
 VENDOR_PREFIXES: tuple[tuple[str, str], ...] = (
     ("OpenAI", "openai/"),
@@ -207,7 +207,7 @@ def _lookup(table: Sequence[tuple[str, str]], values: Any) -> set[str]:
 
 
 @hookimpl
-def compute_stats(provider: Provider, models: Sequence[ModelRecord]) -> dict[str, float] | None:
+def count_stats(provider: Provider, models: Sequence[ModelRecord]) -> dict[str, float] | None:
     if provider.type != INFO.name:
         return None
     stats: dict[str, float] = {

@@ -79,7 +79,8 @@ def test_plugin_passed_directly_by_an_embedding_app(sqlite_url: str) -> None:
     syncer = Syncer(sqlite_url, plugins=[ExtraStats()])
     report = syncer.sync_models(["mock"])
     assert report.results[0].stats["Basic"] == 1
-    assert list(report.results[0].stats)[:2] == ["Total", "Basic"]
+    figures = list(report.results[0].stats)
+    assert figures[0] == "Total" and figures[-1] == "Basic"  # after the counts
     syncer.close()
 
 

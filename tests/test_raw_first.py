@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -175,8 +176,92 @@ def test_a_few_changed_items_are_exactly_the_new_versions(
         )
         == MODELS + 1
     )
-    # Statistics are over every model: the unchanged ones are mapped for them.
+    # Statistics are counts, updated from the changed models: nothing else is mapped.
+    assert sorted(plugin.mapped) == ids
     assert again.stats["Total"] == MODELS + 1
+
+
+def tools(n: int, changed: set[int]) -> dict[str, Any]:
+    """Model n, offering tools when n is odd, or the other way round for those `changed`."""
+    item = entry(n)
+    item["tags"] = ["chat", "tools"] if (n % 2 == 1) != (n in changed) else ["chat"]
+    return item
+
+
+def stored_stats(syncer: Syncer) -> dict[str, float]:
+    with syncer.engine().connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT name, value FROM provider_stats"
+                " WHERE run_id = (SELECT MAX(run_id) FROM provider_stats) ORDER BY id"
+            )
+        )
+        return {name: value for name, value in rows}
+
+
+def test_statistics_are_updated_from_the_changed_models_alone(
+    database_url: str, plugin: Counting, fake_server: FakeServer, tmp_path: Path
+) -> None:
+    syncer = syncer_for(database_url, plugin)
+    assert sync(syncer).stats == {"Total": 50, "Chat": 50, "Function calling": 25}
+    # 3 and 7 lose their tools, 42 gains them, 5 (tools) goes, 50 and 51 (tools) come.
+    changed = {3, 7, 42}
+    serve(fake_server, [tools(n, changed) for n in range(MODELS + 2) if n != 5])
+    plugin.mapped.clear()
+    again = sync(syncer)
+    assert (again.added, again.changed, again.removed) == (2, 3, 1)
+    assert sorted(plugin.mapped) == [f"model-{n:03d}" for n in (3, 7, 42, 50, 51)]
+    expected = {"Total": 51, "Chat": 51, "Function calling": 24}
+    assert again.stats == expected
+    assert list(stored_stats(syncer).items()) == list(expected.items())
+    # A catalog synced from scratch with that listing counts the same.
+    fresh = syncer_for(f"sqlite:///{tmp_path / 'fresh.db'}", Counting(fake_server))
+    assert sync(fresh).stats == expected
+
+
+def test_figures_that_are_not_counts_still_see_every_model(
+    database_url: str, plugin: Counting, fake_server: FakeServer
+) -> None:
+    class Widest:
+        @hookimpl
+        def compute_stats(self, models: list[ModelRecord]) -> dict[str, float]:
+            return {"Widest context": max(m.context_window or 0 for m in models)}
+
+    syncer = syncer_for(database_url, plugin, Widest())
+    assert sync(syncer).stats["Widest context"] == 1000 + MODELS - 1
+    serve(fake_server, [entry(n, price=2.0 if n == 3 else 1.0) for n in range(MODELS - 1)])
+    plugin.mapped.clear()
+    again = sync(syncer)
+    assert again.stats["Widest context"] == 1000 + MODELS - 2
+    assert again.stats["Total"] == MODELS - 1
+    assert len(plugin.mapped) == MODELS - 1
+
+
+def test_statistics_a_plugin_failed_to_give_are_not_carried_forward(
+    database_url: str, plugin: Counting
+) -> None:
+    class FailsOnce:
+        calls = 0
+
+        @hookimpl
+        def count_stats(self, models: list[ModelRecord]) -> dict[str, float]:
+            self.calls += 1
+            if self.calls == 1:
+                raise RuntimeError("not today")
+            return {"Counted here": len(models)}
+
+    syncer = syncer_for(database_url, plugin, FailsOnce())
+    first = sync(syncer)
+    assert "Counted here" not in first.stats and "not today" in (first.stats_error or "")
+    with syncer.engine().connect() as connection:
+        reason, error = connection.execute(
+            text("SELECT reason, error FROM provider_syncs ORDER BY id DESC")
+        ).first()
+    assert reason == "stats_failed" and "FailsOnce" in error and "not today" in error
+    again = sync(syncer)  # nothing changed, but the figures were not all there
+    assert again.stats_error is None
+    assert again.stats["Counted here"] == MODELS
+    assert stored_stats(syncer)["Counted here"] == MODELS
 
 
 def test_removed_and_returning_models(
@@ -190,8 +275,9 @@ def test_removed_and_returning_models(
     plugin.mapped.clear()
     back = sync(syncer)
     assert (back.added, back.changed, back.removed) == (1, 0, 0)
-    # The returning one is built first; the rest are mapped for the statistics only.
-    assert plugin.mapped[0] == "model-000" and len(plugin.mapped) == MODELS
+    # The returning one alone is built: the statistics are updated from it.
+    assert plugin.mapped == ["model-000"]
+    assert back.stats == {"Total": MODELS, "Chat": MODELS, "Function calling": MODELS // 2}
     assert count(syncer, "SELECT COUNT(*) FROM model_versions") == MODELS
 
 
@@ -204,7 +290,7 @@ def test_an_override_on_an_unchanged_item_is_a_new_version(
     plugin.mapped.clear()
     again = sync(syncer)
     assert again.changed == 1
-    assert plugin.mapped[0] == "model-007" and len(plugin.mapped) == MODELS
+    assert plugin.mapped == ["model-007"]
     assert (
         count(syncer, "SELECT context_window FROM current_models WHERE model_id = 'model-007'")
         == 9999

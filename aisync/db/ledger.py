@@ -12,6 +12,7 @@ import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -157,6 +158,13 @@ class Ledger:
         with guarded("Database error"), self._engine.connect() as connection:
             return repository.last_stats(connection, provider)
 
+    def current_versions(self, model_pks: Sequence[int]) -> list[dict[str, Any]]:
+        """The current version of each of these models, as `ModelRecord` field -> value."""
+        if self._engine is None or not model_pks:
+            return []
+        with guarded("Database error"), self._engine.connect() as connection:
+            return repository.current_versions(connection, model_pks)
+
     def write(self, diff: Diff, result: ProviderResult) -> None:
         """The provider's new versions, events, statistics and outcome, in one transaction.
 
@@ -261,11 +269,14 @@ def _bound_waits(connection: Connection, seconds: int) -> None:
 
 
 def _outcome(result: ProviderResult, *, started_at: datetime) -> repository.ProviderOutcome:
+    reason, error = result.reason, result.error
+    if result.status == "synced" and result.stats_error:
+        reason, error = repository.STATS_FAILED, f"Statistics failed: {result.stats_error}"
     return repository.ProviderOutcome(
         provider=result.provider,
         status=result.status,
-        reason=result.reason,
-        error=result.error,
+        reason=reason,
+        error=error,
         models_found=result.models_found,
         added=result.added,
         changed=result.changed,

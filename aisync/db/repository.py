@@ -36,6 +36,10 @@ from aisync.db.values import (
 )
 from aisync.records import API, ENRICHABLE_FIELDS, ModelRecord
 
+#: The `reason` of a synced provider some of whose statistics failed: its figures are not
+#: all there (the message, naming the plugin, is in `error`).
+STATS_FAILED = "stats_failed"
+
 
 @dataclass(frozen=True)
 class ProviderOutcome:
@@ -589,18 +593,46 @@ def record_provider_sync(connection: Connection, run_id: int, outcome: ProviderO
 
 
 def last_stats(connection: Connection, provider: str) -> dict[str, float] | None:
-    """The figures of the provider's last successful sync, or None when that sync left
-    none (or there was none)."""
+    """The figures of the provider's last successful sync, in the order they were given,
+    or None when that sync left none, or not all of them (a plugin's statistics failed:
+    `STATS_FAILED`), or there was none."""
     last_run = (
         select(func.max(provider_syncs.c.run_id))
         .where(provider_syncs.c.provider == provider, provider_syncs.c.status == "synced")
         .scalar_subquery()
     )
-    query = select(stats.c.name, stats.c.value).where(
-        stats.c.provider == provider, stats.c.run_id == last_run
+    complete = select(provider_syncs.c.id).where(
+        provider_syncs.c.provider == provider,
+        provider_syncs.c.run_id == last_run,
+        provider_syncs.c.reason == STATS_FAILED,
+    )
+    query = (
+        select(stats.c.name, stats.c.value)
+        .where(stats.c.provider == provider, stats.c.run_id == last_run, ~complete.exists())
+        .order_by(stats.c.id)
     )
     figures = {name: value for name, value in connection.execute(query)}
     return figures or None
+
+
+#: The fields of a version, as `ModelRecord` names them.
+_RECORD_COLUMNS = (
+    *(column.name for column in versions.c if column.name in ModelRecord.__dataclass_fields__),
+)
+
+
+def current_versions(connection: Connection, model_pks: Sequence[int]) -> list[dict[str, Any]]:
+    """The current version of each of these models as `ModelRecord` field -> stored value
+    (the model id included), `_IDS_PER_QUERY` models a statement."""
+    query = select(models.c.model_id, *(versions.c[name] for name in _RECORD_COLUMNS)).join(
+        versions, (versions.c.model == models.c.id) & (versions.c.version == models.c.version)
+    )
+    found: list[dict[str, Any]] = []
+    for start in range(0, len(model_pks), _IDS_PER_QUERY):
+        chunk = model_pks[start : start + _IDS_PER_QUERY]
+        rows = connection.execute(query.where(models.c.id.in_(chunk)))
+        found.extend(dict(row._mapping) for row in rows)
+    return found
 
 
 def record_stats(

@@ -335,3 +335,18 @@ def decode(name: str, value: Any) -> Any:
         except ValueError:
             return None
     return clean_field(name, value)
+
+
+def stored_record(values: Mapping[str, Any]) -> ModelRecord:
+    """The record a stored version holds, from its columns (`ModelRecord` field -> value
+    as read): the fields cleaned like fresh ones, the payload and provenance as they are."""
+    fields = {
+        name: decode(name, value) if name in CLEANERS else value
+        for name, value in values.items()
+        if name != "capabilities"
+    }
+    fields["capabilities"] = decode("capabilities", values.get("capabilities")) or ()
+    fields["raw"] = fields.get("raw") or {}
+    fields["field_sources"] = fields.get("field_sources") or {}
+    fields["disagreements"] = fields.get("disagreements") or {}
+    return ModelRecord(**fields)

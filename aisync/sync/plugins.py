@@ -20,7 +20,6 @@ from typing import Any, Generic, NoReturn, TypeVar, cast, overload
 import pluggy
 
 from aisync import hookspecs
-from aisync.sync import stats
 
 GROUP = "aisync"
 T = TypeVar("T")
@@ -135,10 +134,12 @@ def get_plugin_manager(plugins: Iterable[object] = (), *, entry_points: bool = T
     :param entry_points: load the `aisync` entry-point group (built-in and external
         providers); tests and embedders that want full control can turn it off.
     """
+    from aisync.sync import stats  # it calls hooks through this module: imported late
+
     manager = pluggy.PluginManager(GROUP)
     manager.add_hookspecs(hookspecs)
     result = Plugins(manager)
-    _register(result, stats, "aisync.stats")
+    _register(result, stats, stats.PLUGIN_NAME)
     if entry_points:
         for entry_point in _entry_points():
             _load(result, entry_point)

@@ -17,14 +17,15 @@ from aisync.errors import AisyncError, DeadlineExceeded, ProviderError, SuspectL
 from aisync.records import ModelRecord, Provider
 from aisync.report import ProviderResult
 from aisync.settings import Settings
+from aisync.sync import stats
 from aisync.sync.diff import compute_diff, mass_removal
 from aisync.sync.enrich import Enrichment
 from aisync.sync.fetch import redacted
 from aisync.sync.fetching import FetchStarted
-from aisync.sync.plugins import Plugins, call_each
+from aisync.sync.normalize import stored_record
+from aisync.sync.plugins import Plugins
 from aisync.sync.preview import dry_run_changes
 from aisync.sync.raw import Prepared, RawItems, prepare
-from aisync.sync.stats import checked, merge
 
 if TYPE_CHECKING:
     from aisync.db.ledger import Ledger
@@ -148,28 +149,36 @@ class Writer:
         self.ledger.write(diff, result)
         return result
 
-    def _raw_stats(
-        self, provider: Provider, prepared: Prepared, diff: Diff
-    ) -> tuple[dict[str, float], str | None]:
+    def _raw_stats(self, provider: Provider, prepared: Prepared, diff: Diff) -> stats.Figures:
         """A raw-first listing's statistics: the previous sync's, when the listing changed
-        nothing (the same records and plugins give the same figures), else computed over
+        nothing (the same records and plugins give the same figures); the previous counts
+        updated from the changed models, when every figure is a count; else computed over
         every record, the unchanged ones mapped for it."""
-        if diff.is_empty and prepared.unchanged:
-            carried = self.ledger.last_stats(provider.name)
-            if carried is not None:
-                return carried, None
+        if prepared.unchanged:
+            previous = self.ledger.last_stats(provider.name)
+            if previous is not None and diff.is_empty:
+                return previous, None
+            if previous is not None and stats.countable(self.plugins):
+                figures = self._updated(provider, previous, diff)
+                if figures is not None:
+                    return figures, None
         return self._stats(provider, [*prepared.records, *prepared.unchanged_records()])
 
-    def _stats(
-        self, provider: Provider, records: list[ModelRecord]
-    ) -> tuple[dict[str, float], str | None]:
-        """Statistics never fail a sync: each plugin is asked on its own, and one that
-        fails (raises, or answers something that is not figures) costs only its figures."""
-        hook = self.plugins.manager.hook.compute_stats
-        answers = list(call_each(hook, {"provider": provider, "models": records}, checked))
-        failed = [f"plugin {a.plugin}: {a.failure(provider.api_key)}" for a in answers if a.error]
-        merged = merge(a.result for a in answers if a.result is not None)
-        return merged, "; ".join(failed) or None
+    def _updated(
+        self, provider: Provider, previous: dict[str, float], diff: Diff
+    ) -> dict[str, float] | None:
+        """The previous counts plus the added and changed models' minus the replaced and
+        removed versions' (`stats.updated`); None when a version cannot be read back."""
+        added = [*diff.new, *(record for _, record in diff.changed)]
+        added.extend(record for _, record, _ in diff.returning)
+        replaced = [*(known.pk for known, _ in diff.changed), *(m.pk for m in diff.removed)]
+        gone = [stored_record(values) for values in self.ledger.current_versions(replaced)]
+        if len(gone) != len(replaced):
+            return None
+        return stats.updated(self.plugins, provider, previous, added=added, gone=gone)
+
+    def _stats(self, provider: Provider, records: list[ModelRecord]) -> stats.Figures:
+        return stats.compute(self.plugins, provider, records)
 
 
 def _diff(

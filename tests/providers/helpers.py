@@ -73,7 +73,7 @@ def assert_other_types_ignored(
     """The core offers every provider to every plugin: a plugin must answer None for a type
     it does not serve, or that provider's models would be listed (and counted) twice."""
     assert plugin.fetch_models(other, client, settings) is None
-    assert plugin.compute_stats(other, []) is None
+    assert plugin.count_stats(other, []) is None
 
 
 def replayed_failure_test(

@@ -240,7 +240,7 @@ def test_capability_table_for_other_families(model_id: str, capabilities: tuple[
 def test_stats(vcr: Any, client: httpx.Client, settings: Settings) -> None:
     records = list(plugin.fetch_models(make_provider(), client, settings))
     assert records is not None
-    assert plugin.compute_stats(make_provider(), records) == {
+    assert plugin.count_stats(make_provider(), records) == {
         "Claude Opus": 4.0,  # 4.6, 4.5, 4.1, 4
         "Claude Sonnet": 3.0,  # 4.5, 4, 3.7
         "Claude Haiku": 3.0,  # 4.5, 3.5, 3

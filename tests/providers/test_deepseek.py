@@ -80,7 +80,7 @@ def test_capability_rule(model_id: str, expected: tuple[str, ...]) -> None:
 
 def test_family_statistics() -> None:
     models = [ModelRecord(model_id="deepseek-chat"), ModelRecord(model_id="deepseek-reasoner")]
-    assert plugin.compute_stats(make_provider(), models) == {
+    assert plugin.count_stats(make_provider(), models) == {
         "DeepSeek Chat": 1.0,
         "DeepSeek Reasoner": 1.0,
     }

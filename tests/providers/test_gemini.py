@@ -254,7 +254,7 @@ def test_capability_table_covers_every_recorded_id() -> None:
 def test_stats(vcr: Any, client: httpx.Client, settings: Settings) -> None:
     records = list(plugin.fetch_models(make_provider(), client, settings))
     assert records is not None
-    stats = plugin.compute_stats(make_provider(), records)
+    stats = plugin.count_stats(make_provider(), records)
     assert stats == {
         # gemini-2.5-pro, gemini-pro-latest, gemini-3-pro-preview and the -pro TTS and image models
         "Gemini Pro": 5.0,

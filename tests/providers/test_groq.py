@@ -155,7 +155,7 @@ def test_retired_ids_still_match_a_rule() -> None:
 
 def test_family_statistics() -> None:
     models = [ModelRecord(model_id=model_id) for model_id in listed_ids()]
-    assert plugin.compute_stats(make_provider(), models) == {
+    assert plugin.count_stats(make_provider(), models) == {
         "Llama": 4.0,
         "GPT-OSS": 3.0,
         "Qwen": 1.0,

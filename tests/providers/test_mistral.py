@@ -227,7 +227,7 @@ def test_capability_table_covers_every_recorded_id() -> None:
 def test_stats(vcr: Any, client: httpx.Client, settings: Settings) -> None:
     records = plugin.fetch_models(make_provider(), client, settings)
     assert records is not None
-    assert plugin.compute_stats(make_provider(), records) == {
+    assert plugin.count_stats(make_provider(), records) == {
         "Pixtral": 3.0,  # pixtral-large-2411, -latest and the mistral-large-pixtral-2411 alias
         "Mistral Large": 3.0,  # 2411, 2512, latest
         "Mistral Medium": 4.0,  # 2505, 2508, latest, mistral-medium

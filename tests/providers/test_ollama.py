@@ -269,7 +269,7 @@ def test_name_rules_cover_the_recorded_ids() -> None:
 def test_stats_of_the_listing(client: httpx.Client, settings: Settings) -> None:
     models = plugin.fetch_models(make_provider(), client, settings)
     assert models is not None
-    assert plugin.compute_stats(make_provider(), models) == {
+    assert plugin.count_stats(make_provider(), models) == {
         "Local": 2,
         "Cloud": 1,
         "4-bit": 2,
@@ -294,7 +294,7 @@ def test_stats_of_the_listing(client: httpx.Client, settings: Settings) -> None:
 )
 def test_each_stats_rule(model_id: str, level: str, label: str) -> None:
     raw = {"details": {"quantization_level": level}}
-    stats = plugin.compute_stats(make_provider(), [ModelRecord(model_id=model_id, raw=raw)])
+    stats = plugin.count_stats(make_provider(), [ModelRecord(model_id=model_id, raw=raw)])
     assert stats is not None
     assert stats[label] == 1
     others = {name: value for name, value in stats.items() if name not in (label, "Local")}

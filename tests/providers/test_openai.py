@@ -197,7 +197,7 @@ def test_unknown_ids_get_no_capabilities() -> None:
 
 def test_family_statistics_of_the_recorded_listing() -> None:
     models = [ModelRecord(model_id=model_id) for model_id in recorded_ids()]
-    assert plugin.compute_stats(make_provider("openai-eu"), models) == EXPECTED_FAMILIES
+    assert plugin.count_stats(make_provider("openai-eu"), models) == EXPECTED_FAMILIES
 
 
 @pytest.mark.parametrize(

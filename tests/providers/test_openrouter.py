@@ -278,7 +278,7 @@ def test_capabilities_of_the_recorded_listing() -> None:
 
 def test_stats_of_the_recorded_listing() -> None:
     models = [plugin.model_record(entry) for entry in recorded_entries()]
-    stats = plugin.compute_stats(make_provider(), [m for m in models if m is not None])
+    stats = plugin.count_stats(make_provider(), [m for m in models if m is not None])
     assert stats == {
         "OpenAI": 58,
         "Anthropic": 12,
@@ -295,7 +295,7 @@ def test_stats_of_the_recorded_listing() -> None:
 @pytest.mark.parametrize(("label", "prefix"), plugin.VENDOR_PREFIXES)
 def test_each_vendor_rule(label: str, prefix: str) -> None:
     models = [ModelRecord(model_id=f"{prefix}model"), ModelRecord(model_id=f"x{prefix}model")]
-    stats = plugin.compute_stats(make_provider(), models)
+    stats = plugin.count_stats(make_provider(), models)
     assert stats is not None
     assert stats[label] == 1
     assert sum(stats.values()) == 1
@@ -307,6 +307,6 @@ def test_free_needs_both_prices_zero() -> None:
         ModelRecord(model_id="a/half", input_price_per_mtok=0.0, output_price_per_mtok=1.0),
         ModelRecord(model_id="a/variable"),
     ]
-    stats = plugin.compute_stats(make_provider(), models)
+    stats = plugin.count_stats(make_provider(), models)
     assert stats is not None
     assert stats["Free"] == 1

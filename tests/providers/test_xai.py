@@ -196,7 +196,7 @@ def test_modalities_decide_chat_vision_and_image_generation() -> None:
 
 def test_family_statistics() -> None:
     models = [ModelRecord(model_id=model_id) for model_id in recorded_ids()]
-    assert plugin.compute_stats(make_provider(), models) == {
+    assert plugin.count_stats(make_provider(), models) == {
         "Grok 2": 2.0,
         "Grok 3": 2.0,
         "Grok 4": 5.0,
