@@ -7,6 +7,7 @@ counts the calls of its mapper; the catalog is a real database on every backend.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -431,3 +432,38 @@ def test_migration_0004_backfills_the_hot_path_and_goes_back(
     plugin.mapped.clear()
     assert sync(syncer_for(database_url, plugin)).changed == 0
     assert len(plugin.mapped) == MODELS
+
+
+class Pathed(Counting):
+    """`Counting` listing the pages under its own path of the server."""
+
+    def __init__(self, server: FakeServer, path: str) -> None:
+        super().__init__(server)
+        self.path = path
+
+    def _pages(self, client: httpx.Client) -> Iterator[list[Any]]:
+        yield json_body(client.get(f"{self.server.url}{self.path}"))["data"]
+
+
+def test_a_listing_another_run_writes_during_the_fetch_is_read_again(
+    database_url: str, fake_server: FakeServer
+) -> None:
+    """The write step reads the stored listing while the fetch runs; a forced run takes
+    the provider's lock only after its fetch, so another run can write the provider in
+    between. Diffing against the earlier read would number a version twice."""
+    first = syncer_for(database_url, Pathed(fake_server, "/first"))
+    fake_server.route("/first", Reply(body={"data": [entry(1)]}))
+    sync(first)
+    other = syncer_for(database_url, Pathed(fake_server, "/other"))
+    fake_server.route("/other", Reply(body={"data": [entry(1, price=2.0), entry(2)]}))
+
+    def slow(path: str) -> Reply:
+        time.sleep(1.0)  # the run has read the stored listing by now
+        sync(other)  # ... and another run writes model-001 version 2 and model-002
+        return Reply(body={"data": [entry(1, price=3.0)]})
+
+    fake_server.route_dynamic("/late", slow)
+    late = sync(syncer_for(database_url, Pathed(fake_server, "/late")))
+    assert (late.added, late.changed, late.removed) == (0, 1, 1)
+    assert count(first, "SELECT MAX(version) FROM model_versions") == 3
+    assert count(first, "SELECT COUNT(*) FROM current_models") == 1

@@ -68,7 +68,20 @@ def test_unchanged_resync_statements_do_not_grow_with_the_catalog(
     finally:
         syncer.close()
     assert len(small) < SMALL, small
-    assert large == small
+    assert_same_work(small, large)
+
+
+#: The write step reads the stored listing while a fetch still runs, when there is time:
+#: the listing's stamp, read again before the write, and the overrides, read again.
+PRELOAD = 3
+
+
+def assert_same_work(small: list[str], large: list[str]) -> None:
+    """The same statements, but for the preload's fixed few when only one run had time for
+    it (a mock provider answers at once)."""
+    different = set(small) ^ set(large)
+    assert all("max(provider_syncs.id)" in s for s in different), different
+    assert abs(len(large) - len(small)) <= PRELOAD, (small, large)
 
 
 def test_carried_forward_provenance_costs_no_statement_per_model(
@@ -89,4 +102,5 @@ def test_carried_forward_provenance_costs_no_statement_per_model(
         large = unchanged_resync_statements(syncer, "large", first=False)
     finally:
         syncer.close()
-    assert len(large) == len(small), large
+    # Read by id or all at once: other statements, as many (but for the preload).
+    assert abs(len(large) - len(small)) <= PRELOAD, large

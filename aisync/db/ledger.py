@@ -151,6 +151,20 @@ class Ledger:
         with guarded("Database error"), self._engine.connect() as connection:
             return repository.stored_listing(connection, provider)
 
+    def listing_stamp(self, provider: str) -> int | None:
+        """What changes whenever the provider's stored listing does (`repository.listing_stamp`)."""
+        if self._engine is None:
+            return None
+        with guarded("Database error"), self._engine.connect() as connection:
+            return repository.listing_stamp(connection, provider)
+
+    def overrides(self, provider: str) -> dict[str, dict[str, Any]]:
+        """The user's overrides of the provider's models: model id -> field -> value."""
+        if self._engine is None:
+            return {}
+        with guarded("Database error"), self._engine.connect() as connection:
+            return repository.provider_overrides(connection, provider)
+
     def last_stats(self, provider: str) -> dict[str, float] | None:
         """The statistics of the provider's last successful sync; None when it has none."""
         if self._engine is None:

@@ -120,6 +120,16 @@ def last_successful_syncs(connection: Connection, providers: Iterable[str]) -> d
     return {name: when for name, when in connection.execute(query) if when is not None}
 
 
+def listing_stamp(connection: Connection, provider: str) -> int | None:
+    """The id of the provider's last successful sync: only such a sync writes its models
+    (`write_listing`, in the transaction that records it), so a listing read while this
+    was the stamp is still the stored one while it still is."""
+    query = select(func.max(provider_syncs.c.id)).where(
+        provider_syncs.c.provider == provider, provider_syncs.c.status == "synced"
+    )
+    return connection.execute(query).scalar()
+
+
 def stored_listing(
     connection: Connection, provider: str
 ) -> tuple[dict[str, StoredModel], EnrichmentState]:

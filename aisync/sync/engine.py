@@ -245,7 +245,14 @@ class _Run:
             allow_removals=self.allow_removals,
         )
         pending = {started[p.name].future: p for p in selected if p.name in started}
+        unread = list(pending.items())
         while pending:
+            if unread and not any(future.done() for future in pending):
+                # Idle until a fetch ends: read a fetching provider's stored listing meanwhile.
+                future, provider = unread.pop(0)
+                if not future.done():
+                    writer.preload(provider)
+                continue
             done, _ = wait(
                 pending, timeout=self.fetches.until_deadline(pending), return_when=FIRST_COMPLETED
             )

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from aisync.db.values import Diff, StoredModel
+from aisync.db.values import Diff, EnrichmentState, StoredModel
 from aisync.errors import AisyncError, DeadlineExceeded, ProviderError, SuspectListing
 from aisync.records import ModelRecord, Provider
 from aisync.report import ProviderResult
@@ -29,6 +29,9 @@ from aisync.sync.raw import Prepared, RawItems, prepare
 
 if TYPE_CHECKING:
     from aisync.db.ledger import Ledger
+
+#: What the catalog holds of a provider: its models, and what enrichment carries forward.
+StoredListing = tuple[dict[str, StoredModel], EnrichmentState]
 
 
 class Writer:
@@ -51,6 +54,31 @@ class Writer:
         self.enrichment = enrichment
         self.dry_run = dry_run
         self.allow_removals = allow_removals
+        #: provider -> (stamp, stored listing) read while its fetch ran (`preload`).
+        self._preloaded: dict[str, tuple[int | None, StoredListing]] = {}
+
+    def preload(self, provider: Provider) -> None:
+        """Read what the catalog holds of a provider while its fetch is still running, so
+        that a big listing's read overlaps the fetch rather than following it. The read is
+        used only if the provider's listing stamp has not moved by the time it is written
+        (another run may write it before this one holds its lock); a failure here is
+        left for that later read to report."""
+        try:
+            stamp = self.ledger.listing_stamp(provider.name)
+            self._preloaded[provider.name] = (stamp, self.ledger.stored_listing(provider.name))
+        except AisyncError:
+            self._preloaded.pop(provider.name, None)
+
+    def _stored_listing(self, provider: Provider) -> StoredListing:
+        """The stored listing: the preloaded one while still current, its overrides read
+        again (a user may set one at any time), else read now."""
+        preloaded = self._preloaded.pop(provider.name, None)
+        if preloaded is not None:
+            stamp, (stored, state) = preloaded
+            if self.ledger.listing_stamp(provider.name) == stamp:
+                overrides = self.ledger.overrides(provider.name)
+                return stored, dataclasses.replace(state, overrides=overrides)
+        return self.ledger.stored_listing(provider.name)
 
     def complete(
         self, provider: Provider, started: FetchStarted, previous: datetime | None
@@ -114,7 +142,7 @@ class Writer:
         previous: datetime | None,
     ) -> ProviderResult:
         assert self.enrichment is not None
-        stored, state = self.ledger.stored_listing(provider.name)
+        stored, state = self._stored_listing(provider)
         if isinstance(listing, RawItems):
             prepared = prepare(listing, stored, state, provider, self.enrichment, warnings)
             records, unchanged = prepared.records, prepared.unchanged
