@@ -39,7 +39,8 @@ import json
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NoReturn
+from itertools import compress
+from typing import Any, NoReturn, cast
 
 import orjson
 
@@ -143,58 +144,109 @@ def prepare(
     warnings: list[str],
 ) -> Prepared:
     """Sort the items into unchanged ones and records to diff (the module's rule)."""
+    hits, misses, duplicates = _matched(items, stored, state)
+    listed = bool(hits.known)
+    records, digests = _built(items, misses, provider, warnings, listed=listed)
+    if records and listed:
+        hit_ids = {known.model_id for known in hits.known}
+        kept = [record for record in records if record.model_id not in hit_ids]
+        duplicates += len(records) - len(kept)
+    else:
+        kept = records
+    if duplicates and not items.repeats:
+        warnings.append(f"{duplicates}{DUPLICATES}")
+    views: list[ModelRecord] | None = None
+    if enrichment.sources and listed:
+        views = [_view(items, known, text) for known, text in hits.pairs()]
+        answers = enrichment.answers(provider, [*kept, *views], warnings)
+        touched = set().union(*(answer for answer in answers.values() if answer))
+        moved = [(d, t) for k, d, t in hits.triples() if k.model_id in touched]
+        if moved:
+            more, more_digests = _built(items, moved, provider, warnings, listed=True)
+            kept.extend(more)
+            digests.update(more_digests)
+            views = [view for view in views if view.model_id not in touched]
+            hits = hits.without(touched)
+        enriched = enrichment.resolve(kept, answers, state)
+    else:
+        enriched = enrichment.apply(provider, kept, state, warnings)
+
+    def unchanged_records() -> list[ModelRecord]:
+        if views is not None:
+            return views
+        return [_view(items, known, text) for known, text in hits.pairs()]
+
+    return Prepared(enriched, hits.known, digests, unchanged_records)
+
+
+@dataclass
+class _Hits:
+    """The unchanged items, as three lists in step: a list of tuples would cost a tuple
+    per item of a listing of 100,000."""
+
+    known: list[StoredModel]
+    digests: list[str]
+    texts: list[bytes]
+
+    def pairs(self) -> Iterator[tuple[StoredModel, bytes]]:
+        return zip(self.known, self.texts, strict=True)
+
+    def triples(self) -> Iterator[tuple[StoredModel, str, bytes]]:
+        return zip(self.known, self.digests, self.texts, strict=True)
+
+    def without(self, model_ids: set[str]) -> _Hits:
+        kept = [triple for triple in self.triples() if triple[0].model_id not in model_ids]
+        return _Hits([k for k, _, _ in kept], [d for _, d, _ in kept], [t for _, _, t in kept])
+
+
+def _matched(
+    items: RawItems, stored: Mapping[str, StoredModel], state: EnrichmentState
+) -> tuple[_Hits, list[tuple[str, bytes]], int]:
+    """The unchanged items, the (digest, text) of the others, and how many repeated an
+    unchanged model. An item is unchanged when its digest is that of a listed model which
+    nothing but the API speaks for and no override names. The look-ups run at C speed
+    (`map`, `compress`): this is most of what an unchanged listing costs after its fetch."""
     skippable = {
         model.raw_digest: model
         for model in stored.values()
         if model.raw_digest and not model.removed and not model.enriched
     }
-    overridden = state.overrides
-    hits: list[tuple[StoredModel, str, bytes]] = []
-    hit_ids: set[str] = set()
-    misses: list[tuple[str, bytes]] = []
-    duplicates = 0
-    digests_listed, texts_listed = items.digests, items.texts
-    # From here on the items live in `hits` and `misses` alone, each freed once used.
+    digests, texts = items.digests, items.texts
+    # From here on the items live in the hits and misses alone, each freed once used.
     items.digests, items.texts = [], []
-    for digest, text in zip(digests_listed, texts_listed, strict=True):
-        known = skippable.get(digest)
-        if known is None or known.model_id in overridden:
+    known = list(map(skippable.get, digests))
+    overridden = state.overrides
+    if overridden:
+        known = [k if k is None or k.model_id not in overridden else None for k in known]
+    if len(set(digests)) != len(digests):
+        return _matched_one_by_one(known, digests, texts)
+    if None not in known:
+        return _Hits(cast(list[StoredModel], known), digests, texts), [], 0
+    hit = [k is not None for k in known]
+    misses = [(d, t) for k, d, t in zip(known, digests, texts, strict=True) if k is None]
+    found = cast(list[StoredModel], list(compress(known, hit)))
+    return _Hits(found, list(compress(digests, hit)), list(compress(texts, hit))), misses, 0
+
+
+def _matched_one_by_one(
+    known: list[StoredModel | None], digests: list[str], texts: list[bytes]
+) -> tuple[_Hits, list[tuple[str, bytes]], int]:
+    """`_matched` for a listing that repeats an item: the first of a model is its hit."""
+    hits = _Hits([], [], [])
+    misses: list[tuple[str, bytes]] = []
+    seen: set[str] = set()
+    duplicates = 0
+    for model, digest, text in zip(known, digests, texts, strict=True):
+        if model is None:
             misses.append((digest, text))
-        elif known.model_id in hit_ids:
+        elif model.model_id in seen:
             duplicates += 1
         else:
-            hits.append((known, digest, text))
-            hit_ids.add(known.model_id)
-    del digests_listed, texts_listed
-    records, digests = _built(items, misses, provider, warnings, listed=bool(hits))
-    kept = [record for record in records if record.model_id not in hit_ids]
-    duplicates += len(records) - len(kept)
-    if duplicates and not items.repeats:
-        warnings.append(f"{duplicates}{DUPLICATES}")
-    views: list[ModelRecord] | None = None
-    if enrichment.sources and hits:
-        views = [_view(items, known, text) for known, _, text in hits]
-        answers = enrichment.answers(provider, [*kept, *views], warnings)
-        touched = set().union(*(answer for answer in answers.values() if answer))
-        moved = [(digest, text) for known, digest, text in hits if known.model_id in touched]
-        if moved:
-            more, more_digests = _built(items, moved, provider, warnings, listed=True)
-            kept.extend(more)
-            digests.update(more_digests)
-            hits = [hit for hit in hits if hit[0].model_id not in touched]
-            views = [view for view in views if view.model_id not in touched]
-        enriched = enrichment.resolve(kept, answers, state)
-    else:
-        enriched = enrichment.apply(provider, kept, state, warnings)
-    unchanged = [known for known, _, _ in hits]
-    texts = [text for _, _, text in hits]
-
-    def unchanged_records() -> list[ModelRecord]:
-        if views is not None:
-            return views
-        return [_view(items, known, text) for known, text in zip(unchanged, texts, strict=True)]
-
-    return Prepared(enriched, unchanged, digests, unchanged_records)
+            seen.add(model.model_id)
+            hits.known.append(model)
+            hits.digests.append(digest)
+            hits.texts.append(text)
+    return hits, misses, duplicates
 
 
 def _built(
