@@ -34,7 +34,7 @@ from aisync.errors import (
     RateLimited,
     RequestTimeout,
 )
-from aisync.jsontext import loads
+from aisync.jsontext import json_body as json_body  # plugins' documented import
 from aisync.settings import redact_userinfo
 
 USER_AGENT = f"aisync/{__version__} (+https://pypi.org/project/aisync/) httpx/{httpx.__version__}"
@@ -496,15 +496,6 @@ def _gemini_retry_delay(response: httpx.Response) -> float | None:
 def _quota_exhausted(response: httpx.Response) -> bool:
     """OpenAI's `insufficient_quota` 429 will not clear by waiting: do not retry it."""
     return response.status_code == 429 and "insufficient_quota" in response.text
-
-
-def json_body(response: httpx.Response) -> Any:
-    """Parse a successful response's JSON, or say plainly that the provider sent none."""
-    try:
-        return loads(response.content)
-    except (ValueError, UnicodeDecodeError) as exc:
-        kind = response.headers.get("content-type", "unknown content type").split(";")[0]
-        raise BadResponse(f"Response is not valid JSON ({kind})") from exc
 
 
 def provider_error(exc: httpx.HTTPError, timeout: float) -> ProviderError:

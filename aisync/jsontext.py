@@ -9,9 +9,14 @@ to the same values whichever parser read it: content hashes depend on it.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
+
+from aisync.errors import BadResponse
+
+if TYPE_CHECKING:
+    import httpx
 
 #: Every digit as `1`, everything else as a space: a run of 19 digits or more, a number
 #: that may not fit 64 bits (orjson would decode it as a float), is then a plain `in`,
@@ -41,3 +46,16 @@ def loads(data: bytes | str) -> Any:
 
 def _non_finite(name: str) -> NonFinite:
     return NonFinite(name)
+
+
+def json_body(response: httpx.Response) -> Any:
+    """Parse a successful response's JSON, or say plainly that the provider sent none.
+
+    Here rather than in `aisync.http` (which re-exports it): a plugin module that imports
+    it loads no httpx, so loading the built-in plugins costs a run that fetches nothing
+    no HTTP client."""
+    try:
+        return loads(response.content)
+    except (ValueError, UnicodeDecodeError) as exc:
+        kind = response.headers.get("content-type", "unknown content type").split(";")[0]
+        raise BadResponse(f"Response is not valid JSON ({kind})") from exc

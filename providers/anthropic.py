@@ -20,17 +20,19 @@ import functools
 import re
 from collections.abc import Iterator, Sequence
 from datetime import date
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from aisync import hookimpl
 from aisync.errors import BadResponse
 from aisync.fields import iso_date, token_count
-from aisync.http import json_body
+from aisync.jsontext import json_body
 from aisync.records import CAPABILITIES, RULE, ModelRecord, Provider, ProviderInfo, RawListing
 from aisync.settings import Settings
 from aisync_providers.openai_style import UNREADABLE_RECORD
+
+if TYPE_CHECKING:
+    # Annotations only: loading a plugin loads no httpx (a run may fetch nothing).
+    import httpx
 
 INFO = ProviderInfo(
     name="anthropic",

@@ -35,17 +35,19 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from datetime import date
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from aisync import hookimpl
 from aisync.errors import BadResponse, ProviderError
 from aisync.fields import epoch_date
-from aisync.http import json_body
+from aisync.jsontext import json_body
 from aisync.records import ModelRecord, Provider, ProviderInfo
 from aisync.settings import Settings
 from aisync_providers.openai_style import in_vocabulary_order
+
+if TYPE_CHECKING:
+    # Annotations only: loading a plugin loads no httpx (a run may fetch nothing).
+    import httpx
 
 KEY_VARIABLE = "AZURE_OPENAI_API_KEY"
 ENDPOINT_VARIABLE = "AZURE_OPENAI_ENDPOINT"

@@ -35,18 +35,20 @@ stays in `raw["modelLifecycle"]["status"]`, as do `responseStreamingSupported` a
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator
-from typing import Any
-
-import httpx
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from aisync import hookimpl
 from aisync.errors import BadResponse, ProviderError
 from aisync.fields import iso_date
-from aisync.http import json_body
+from aisync.jsontext import json_body
 from aisync.records import ModelRecord, Provider, ProviderInfo
 from aisync.settings import Settings
 from aisync_providers.openai_style import in_vocabulary_order
+
+if TYPE_CHECKING:
+    # Annotations only: loading a plugin loads no httpx (a run may fetch nothing).
+    import httpx
 
 INFO = ProviderInfo(
     name="bedrock",
@@ -100,9 +102,12 @@ def _region(provider: Provider, settings: Settings) -> str:
     return region.strip()
 
 
-class SigV4(httpx.Auth):
+class SigV4:
     """Signs each request with botocore's SigV4 for the `bedrock` service of `region`, with
-    credentials read once from botocore's chain (refreshable ones frozen per request)."""
+    credentials read once from botocore's chain (refreshable ones frozen per request).
+
+    An httpx function auth (a callable taking and returning the request), not an
+    `httpx.Auth` subclass: loading the plugin then needs no httpx."""
 
     def __init__(self, region: str) -> None:
         try:
@@ -121,7 +126,7 @@ class SigV4(httpx.Auth):
     def __repr__(self) -> str:
         return f"SigV4(region={self.region!r})"
 
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+    def __call__(self, request: httpx.Request) -> httpx.Request:
         from botocore.auth import SigV4Auth
         from botocore.awsrequest import AWSRequest
 
@@ -132,7 +137,7 @@ class SigV4(httpx.Auth):
         for name in ("Authorization", "X-Amz-Date", "X-Amz-Security-Token"):
             if name in signed.headers:
                 request.headers[name] = signed.headers[name]
-        yield request
+        return request
 
 
 def _listing(client: httpx.Client, base: str, auth: SigV4) -> Iterator[ModelRecord]:

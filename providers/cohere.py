@@ -24,17 +24,19 @@ says the model *is* a fine-tune, not that it can be fine-tuned).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from aisync import hookimpl
 from aisync.errors import BadResponse
 from aisync.fields import token_count
-from aisync.http import json_body
+from aisync.jsontext import json_body
 from aisync.records import ModelRecord, Provider, ProviderInfo
 from aisync.settings import Settings
 from aisync_providers.openai_style import in_vocabulary_order
+
+if TYPE_CHECKING:
+    # Annotations only: loading a plugin loads no httpx (a run may fetch nothing).
+    import httpx
 
 INFO = ProviderInfo(
     name="cohere",

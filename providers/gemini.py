@@ -22,17 +22,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from aisync import hookimpl
 from aisync.errors import BadResponse
 from aisync.fields import token_count
-from aisync.http import json_body
+from aisync.jsontext import json_body
 from aisync.records import CAPABILITIES, RULE, ModelRecord, Provider, ProviderInfo, RawListing
 from aisync.settings import Settings
 from aisync_providers.openai_style import UNREADABLE_RECORD
+
+if TYPE_CHECKING:
+    # Annotations only: loading a plugin loads no httpx (a run may fetch nothing).
+    import httpx
 
 #: The version of `_record` (`RawListing.version`): bump it when it maps an entry otherwise.
 MAPPING = "1"

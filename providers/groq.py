@@ -27,9 +27,7 @@ Families for statistics (`FAMILIES`, by id):
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from aisync import hookimpl
 from aisync.fields import token_count
@@ -45,6 +43,10 @@ from aisync_providers.openai_style import (
     in_vocabulary_order,
     listing_entries,
 )
+
+if TYPE_CHECKING:
+    # Annotations only: loading a plugin loads no httpx (a run may fetch nothing).
+    import httpx
 
 #: The version of `_record` (`RawListing.version`): bump it when it maps an entry otherwise.
 MAPPING = "1"

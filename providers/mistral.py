@@ -16,17 +16,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from aisync import hookimpl
 from aisync.errors import BadResponse
 from aisync.fields import iso_date
-from aisync.http import json_body
+from aisync.jsontext import json_body
 from aisync.records import CAPABILITIES, RULE, ModelRecord, Provider, ProviderInfo
 from aisync.settings import Settings
 from aisync_providers.openai_style import UNREADABLE_RECORD, first_of_each
+
+if TYPE_CHECKING:
+    # Annotations only: loading a plugin loads no httpx (a run may fetch nothing).
+    import httpx
 
 INFO = ProviderInfo(
     name="mistral",

@@ -27,17 +27,19 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-import httpx
 
 from aisync import hookimpl
 from aisync.errors import BadResponse, ProviderError
-from aisync.http import json_body
+from aisync.jsontext import json_body
 from aisync.records import CAPABILITIES, RULE, ModelRecord, Provider, ProviderInfo
 from aisync.settings import Settings
 from aisync_providers.openai_style import UNREADABLE_RECORD
+
+if TYPE_CHECKING:
+    # Annotations only: loading a plugin loads no httpx (a run may fetch nothing).
+    import httpx
 
 DEFAULT_PORT = 11434
 

@@ -18,9 +18,7 @@ capability counts say what kind.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from aisync import hookimpl
 from aisync.records import RULE, ModelRecord, Provider, ProviderInfo, RawListing
@@ -34,6 +32,10 @@ from aisync_providers.openai_style import (
     fetch_listing,
     listing_entries,
 )
+
+if TYPE_CHECKING:
+    # Annotations only: loading a plugin loads no httpx (a run may fetch nothing).
+    import httpx
 
 #: The version of `_record` (`RawListing.version`): bump it when it maps an entry otherwise.
 MAPPING = "1"

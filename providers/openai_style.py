@@ -12,14 +12,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from aisync.errors import BadResponse
 from aisync.fields import epoch_date
-from aisync.http import json_body
+from aisync.jsontext import json_body
 from aisync.records import CAPABILITIES, ModelRecord, Provider
+
+if TYPE_CHECKING:
+    # Annotations only: loading a plugin loads no httpx (a run may fetch nothing).
+    import httpx
 
 #: One rule of a capability table: an id pattern (`re.search`) and what a match means.
 CapabilityRule = tuple[str, tuple[str, ...]]

@@ -25,17 +25,19 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from aisync import hookimpl
 from aisync.errors import BadResponse
 from aisync.fields import epoch_date
-from aisync.http import json_body
+from aisync.jsontext import json_body
 from aisync.records import CAPABILITIES, ModelRecord, Provider, ProviderInfo, RawListing
 from aisync.settings import Settings
 from aisync_providers.openai_style import UNREADABLE_RECORD
+
+if TYPE_CHECKING:
+    # Annotations only: loading a plugin loads no httpx (a run may fetch nothing).
+    import httpx
 
 #: The version of `model_record` (`RawListing.version`): bump it when it maps an entry otherwise.
 MAPPING = "1"
@@ -104,6 +106,8 @@ def discover_providers(settings: Settings) -> list[ProviderInfo]:
 def fetch_models(provider: Provider, client: httpx.Client, settings: Settings) -> RawListing | None:
     """Raw first: only new or changed entries are made records. Pages repeat ids, and the
     first of each is kept."""
+    import httpx  # loaded with the run's client: loading the plugin loads no httpx
+
     if provider.type != INFO.name:
         return None
     base = (provider.base_url or str(INFO.default_base_url)).rstrip("/")

@@ -17,16 +17,18 @@ import json
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from aisync import hookimpl
 from aisync.errors import ConfigError
-from aisync.http import json_body
+from aisync.jsontext import json_body
 from aisync.records import ModelRecord, Provider, ProviderInfo, RawListing
 from aisync.settings import Settings
 from aisync_providers.openai_style import created_date, listing_entries
+
+if TYPE_CHECKING:
+    # Annotations only: loading a plugin loads no httpx (a run may fetch nothing).
+    import httpx
 
 #: The provider types that have their own module: a preset never takes their name.
 BUILTIN_TYPES = frozenset(

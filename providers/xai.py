@@ -36,9 +36,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from aisync import hookimpl
 from aisync.errors import ProviderError
@@ -55,6 +53,10 @@ from aisync_providers.openai_style import (
     in_vocabulary_order,
     listing_entries,
 )
+
+if TYPE_CHECKING:
+    # Annotations only: loading a plugin loads no httpx (a run may fetch nothing).
+    import httpx
 
 INFO = ProviderInfo(
     name="xai",

@@ -7,6 +7,7 @@ stderr (`Error: ...`), like every other error: `-h` shows the usage.
 
 from __future__ import annotations
 
+import importlib
 import sys
 from typing import Any
 
@@ -39,7 +40,19 @@ class FullHelpGroup(click.Group):
 
 
 class AisyncGroup(FullHelpGroup):
-    """A group whose usage errors exit 64 (EX_USAGE) and Ctrl-C exits 130."""
+    """A group whose usage errors exit 64 (EX_USAGE) and Ctrl-C exits 130, and whose
+    commands (`COMMANDS`) are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module, _, attribute = target.partition(":")
+        command: click.Command = getattr(importlib.import_module(module), attribute)
+        return command
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         kwargs["standalone_mode"] = False
@@ -77,21 +90,23 @@ def cli() -> None:
     """Keep a SQL history of the AI models every provider serves."""
 
 
-def _register() -> None:
-    from aisync.cli import browse, db, deprecations, export, notify, override, schema, sync
-
-    cli.add_command(sync.sync_models)
-    cli.add_command(db.db)
-    for command in (browse.providers, browse.models, browse.runs, browse.changes, browse.stats):
-        cli.add_command(command)
-    cli.add_command(export.export)
-    cli.add_command(override.override)
-    cli.add_command(deprecations.deprecations)
-    cli.add_command(schema.schema)
-    cli.add_command(notify.notify)
-
-
-_register()
+#: Each command and the `module:attribute` that defines it. A command's module is imported
+#: when that command runs (`--help` lists them all), so that `sync-models` on the cron path
+#: does not load the catalog commands and their renderers.
+COMMANDS = {
+    "changes": "aisync.cli.browse:changes",
+    "db": "aisync.cli.db:db",
+    "deprecations": "aisync.cli.deprecations:deprecations",
+    "export": "aisync.cli.export:export",
+    "models": "aisync.cli.browse:models",
+    "notify": "aisync.cli.notify:notify",
+    "override": "aisync.cli.override:override",
+    "providers": "aisync.cli.browse:providers",
+    "runs": "aisync.cli.browse:runs",
+    "schema": "aisync.cli.schema:schema",
+    "stats": "aisync.cli.browse:stats",
+    "sync-models": "aisync.cli.sync:sync_models",
+}
 
 
 def main() -> None:

@@ -12,16 +12,17 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, ClassVar
 
 from aisync.report import DryRunChanges, ProviderResult, SyncReport
-from aisync.sync.progress import FetchBegan, PagesFetched, ProgressEvent, Retrying
 
 if TYPE_CHECKING:
-    from rich.console import RenderableType
+    from rich.console import Console, RenderableType
     from rich.spinner import Spinner
 
     from aisync.catalog.overrides import Override
+    from aisync.sync.progress import ProgressEvent
 
 PREVIEW_MODELS = 3
 #: How many ids a dry run lists per kind of change without -v.
@@ -34,13 +35,22 @@ class Output:
     """The two consoles of a command."""
 
     def __init__(self, *, quiet: bool = False, verbose: int = 0) -> None:
-        # Imported here, as every rich module is: `aisync --help` never renders.
-        from rich.console import Console
-
-        self.out = Console(soft_wrap=True, highlight=False)
-        self.err = Console(stderr=True, soft_wrap=True, highlight=False)
         self.quiet = quiet
         self.verbose = verbose
+
+    @cached_property
+    def out(self) -> Console:
+        """Made on first use, as every rich module is imported: `aisync --help` never
+        renders, and `sync-models --quiet` with nothing to say loads no rich at all."""
+        from rich.console import Console
+
+        return Console(soft_wrap=True, highlight=False)
+
+    @cached_property
+    def err(self) -> Console:
+        from rich.console import Console
+
+        return Console(stderr=True, soft_wrap=True, highlight=False)
 
     def line(self, text: str = "", style: str | None = None) -> None:
         if not self.quiet:
@@ -81,6 +91,8 @@ class Output:
 
     def _retry_line(self, event: ProgressEvent) -> None:
         """`openai: retrying after 429, 2 s`, printed above the live board when there is one."""
+        from aisync.sync.progress import Retrying
+
         if isinstance(event, Retrying):
             from rich.text import Text
 
@@ -111,6 +123,9 @@ class _Board:
         self._lock = threading.Lock()
 
     def update(self, event: ProgressEvent) -> None:
+        # Imported here: only a sync has progress, and the catalog commands render too.
+        from aisync.sync.progress import FetchBegan, PagesFetched
+
         with self._lock:
             if isinstance(event, FetchBegan):
                 self.began.setdefault(event.provider, time.monotonic())

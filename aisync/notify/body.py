@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from aisync.catalog.records import VERSION_FIELDS
 from aisync.db.outbox import Outgoing
 from aisync.notify_settings import EVENTS, NotifySettings, Webhook, notify_settings
 from aisync.report import SyncReport
@@ -204,7 +203,9 @@ def _changed(report: SyncReport) -> bool:
 def run_changes(engine: Engine, run_id: int) -> list[ModelChange]:
     """The run's events as the catalog stored them, each `changed` one with the fields
     whose value differs between the model's version before and after."""
+    # Imported here: every run asks for its notifications, most have no receiver.
     from aisync.catalog import queries
+    from aisync.catalog.records import VERSION_FIELDS
 
     with engine.connect() as connection:
         rows = queries.changes(connection, run_id=run_id)

@@ -11,7 +11,6 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from aisync.errors import DatabaseError
-from aisync.notify.delivery import DeliveryReport, deliver
 from aisync.notify_settings import notify_settings
 
 if TYPE_CHECKING:
@@ -19,6 +18,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from aisync.db.outbox import Notification
+    from aisync.notify.delivery import DeliveryReport
     from aisync.settings import Settings
 
 
@@ -31,6 +31,9 @@ def deliver_pending(
     settings: Settings, *, everything: bool = False, transport: httpx.BaseTransport | None = None
 ) -> DeliveryReport:
     """Post every due notification (every undelivered one with `everything`)."""
+    # Imported here: a run without receivers (`configured`) loads no HTTP client.
+    from aisync.notify.delivery import deliver
+
     notify = notify_settings(settings.notify_table, settings.environ)
     with _catalog(settings) as engine:
         return deliver(engine, notify, everything=everything, transport=transport)

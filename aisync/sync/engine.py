@@ -14,27 +14,25 @@ from concurrent.futures import FIRST_COMPLETED, wait
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-import httpx
-
 from aisync.errors import UsageError
-from aisync.http import build_client
 from aisync.records import Provider
 from aisync.report import ProviderResult, SyncReport
 from aisync.settings import Settings, load_settings
-from aisync.sync.deadline import DeadlineTransport
 from aisync.sync.discovery import Discovery, discover, select
-from aisync.sync.enrich import Enrichment
 from aisync.sync.fetching import Fetches
 from aisync.sync.freshness import Freshness
 from aisync.sync.plugins import Plugins, get_plugin_manager
 from aisync.sync.progress import ProgressEvent, guarded, page_counter, retry_reporter
 from aisync.sync.reporting import close_run, close_stopped, notify, owed_notifications
-from aisync.sync.writing import Writer
 
 if TYPE_CHECKING:
+    # The HTTP client, enrichment and write steps are imported once a provider is due:
+    # an all-fresh run (the cron path) loads no httpx.
+    import httpx
     from sqlalchemy import Engine
 
     from aisync.db.ledger import Ledger
+    from aisync.sync.enrich import Enrichment
 
 
 class Syncer:
@@ -236,6 +234,10 @@ class _Run:
                 self.fetches.start(provider, self._http(), locked=True)
         ledger.record(*fresh, started_at=_now())
         results = {result.provider: self._report(result) for result in fresh}
+        if not started:
+            return [results[p.name] for p in selected]
+        from aisync.sync.writing import Writer
+
         writer = Writer(
             ledger,
             self.syncer.plugins,
@@ -279,6 +281,12 @@ class _Run:
         """The run's one client (and the enrichment that downloads through it), built when
         the first provider is due: an all-fresh run opens no connection at all."""
         if self.client is None:
+            import httpx
+
+            from aisync.http import build_client
+            from aisync.sync.deadline import DeadlineTransport
+            from aisync.sync.enrich import Enrichment
+
             settings = self.settings
             self.client = build_client(
                 settings.timeout,

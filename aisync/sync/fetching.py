@@ -15,19 +15,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-import httpx
-
 from aisync.records import ModelRecord, Provider
 from aisync.settings import Settings
-from aisync.sync.deadline import running_until
-from aisync.sync.fetch import RawAnswer, fetch_models, without_key
-from aisync.sync.normalize import normalize
 from aisync.sync.plugins import Plugins
 from aisync.sync.progress import FetchBegan
-from aisync.sync.raw import RawItems, collect, salt
 
 if TYPE_CHECKING:
+    import httpx
+
     from aisync.db.locks import Lock
+    from aisync.sync.raw import RawItems
 
 #: (reason, last successful sync) of a provider that is not to be fetched after all.
 Skip = tuple[str, datetime | None]
@@ -87,6 +84,10 @@ class Fetches:
         run is registered. Normalizing as the listing arrives lets a plugin that yields
         page by page hand over each page's parsed JSON as soon as it is compacted. The
         deadline runs from the moment the fetch has its concurrency slot."""
+        # What the thread runs (and httpx with it) is imported here, in the main thread,
+        # once a provider is due: an all-fresh run loads none of it.
+        from aisync.sync import deadline, fetch, normalize, raw  # noqa: F401
+
         started = self.started[provider.name] = FetchStarted(
             self.gate, time.monotonic(), datetime.now(UTC)
         )
@@ -102,6 +103,11 @@ class Fetches:
     def _work(
         self, provider: Provider, client: httpx.Client, started: FetchStarted, locked: bool
     ) -> None:
+        from aisync.sync.deadline import running_until
+        from aisync.sync.fetch import RawAnswer, fetch_models, without_key
+        from aisync.sync.normalize import normalize
+        from aisync.sync.raw import collect, salt
+
         fetched = started.fetched
         deadline = self.settings.deadline
         started.future.set_running_or_notify_cancel()
