@@ -263,6 +263,27 @@ def test_webhooks_are_filtered_by_event_and_provider(database_url: str, tmp_path
         assert "X-Aisync-Signature" not in delivery.headers
 
 
+def test_a_model_that_arrives_with_a_deprecation_date_announces_it(
+    database_url: str, tmp_path: Path
+) -> None:
+    with Receiver().running() as receiver:
+        env = environment(tmp_path, database_url, [{"url": receiver.url, "on": ["deprecation"]}])
+        assert run(SYNC, env).exit_code == 0
+        # The user knows the date before the model is listed; then it is, with the date.
+        override = ["override", "set", "mock/mock-new", "deprecation_date", "2027-06-30"]
+        assert run(override, env).exit_code == 0, run(override, env).output
+        env["AISYNC_MOCK_MODELS"] = changed_listing(tmp_path)
+        assert run([*SYNC, "--force"], env).exit_code == 0
+        assert run([*SYNC, "--force"], env).exit_code == 0  # listed again: nothing new
+    [delivery] = receiver.requests
+    body = json.loads(delivery.body)
+    validate(body)
+    assert body["events"] == ["deprecation"]
+    assert body["changes"]["deprecations"] == [
+        {"provider": "mock", "model_id": "mock-new", "old": None, "new": "2027-06-30"}
+    ]
+
+
 def test_failed_attempts_back_off_and_notify_retry_sends_at_once(
     database_url: str, tmp_path: Path
 ) -> None:

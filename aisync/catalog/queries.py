@@ -271,6 +271,33 @@ def _newest_events(count: int) -> Select[Any]:
     return select(ranked.c.id).where(ranked.c.rank <= count)
 
 
+def dated_arrivals(connection: Connection, run_id: int) -> Sequence[AnyRow]:
+    """The models run `run_id` added with a deprecation date in a version it wrote (a new
+    model, or one listed again with new content), with the date of the version before, if
+    any: a date that arrives with its model is announced as one that changes."""
+    new = versions.alias("new")
+    old = versions.alias("old")
+    query = (
+        select(
+            models.c.provider,
+            models.c.model_id,
+            old.c.deprecation_date.label("old_date"),
+            new.c.deprecation_date.label("new_date"),
+        )
+        .select_from(events)
+        .join(models, models.c.id == events.c.model)
+        .join(new, and_(new.c.model == events.c.model, new.c.version == events.c.version))
+        .outerjoin(old, and_(old.c.model == events.c.model, old.c.version == events.c.version - 1))
+        .where(
+            events.c.run_id == run_id,
+            events.c.change == "added",
+            new.c.run_id == run_id,
+            new.c.deprecation_date.is_not(None),
+        )
+    )
+    return connection.execute(query).all()
+
+
 def sync_runs(
     connection: Connection,
     *,

@@ -157,7 +157,7 @@ def _changes(changes: Sequence[ModelChange]) -> dict[str, list[dict[str, Any]]]:
         ],
         "deprecations": [
             {**_model(c), **deprecation}
-            for c in changed
+            for c in changes
             if (deprecation := _deprecation(c)) is not None
         ],
     }
@@ -179,7 +179,8 @@ def _fields(
 
 
 def _deprecation(change: ModelChange) -> dict[str, Any] | None:
-    """A newly announced (or moved) deprecation date: `deprecation_date` changed to a date."""
+    """A newly announced (or moved) deprecation date: `deprecation_date` changed to a date,
+    or a model added with one."""
     pair = change.fields.get("deprecation_date")
     if pair is None or pair[1] is None:
         return None
@@ -202,13 +203,19 @@ def _changed(report: SyncReport) -> bool:
 
 def run_changes(engine: Engine, run_id: int) -> list[ModelChange]:
     """The run's events as the catalog stored them, each `changed` one with the fields
-    whose value differs between the model's version before and after."""
+    whose value differs between the model's version before and after, and an `added` one
+    with its deprecation date when it arrived with a date not known before."""
     # Imported here: every run asks for its notifications, most have no receiver.
     from aisync.catalog import queries
     from aisync.catalog.records import VERSION_FIELDS
 
     with engine.connect() as connection:
         rows = queries.changes(connection, run_id=run_id)
+        arrivals = {
+            (row.provider, row.model_id): (row.old_date, row.new_date)
+            for row in queries.dated_arrivals(connection, run_id)
+            if row.old_date != row.new_date
+        }
     result = []
     for row in sorted(rows, key=lambda row: (row.provider, row.model_id, row.changed_at)):
         values = row._mapping
@@ -218,5 +225,10 @@ def run_changes(engine: Engine, run_id: int) -> list[ModelChange]:
                 old, new = values[f"old_{name}"], values[f"new_{name}"]
                 if old != new:
                     fields[name] = (old, new)
+        elif (
+            values["change"] == "added"
+            and (key := (values["provider"], values["model_id"])) in arrivals
+        ):
+            fields["deprecation_date"] = arrivals[key]
         result.append(ModelChange(values["provider"], values["model_id"], values["change"], fields))
     return result
