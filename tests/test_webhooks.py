@@ -151,6 +151,7 @@ def test_a_sync_with_changes_posts_one_signed_webhook(database_url: str, tmp_pat
     [row] = listed
     assert (row["status"], row["attempts"], row["run_id"]) == ("delivered", 1, 2)
     assert row["delivery_id"] == body["delivery_id"]
+    assert row["body"] == body
 
 
 @pytest.mark.parametrize("failure", ["500", "hang", "down"])

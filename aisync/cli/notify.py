@@ -98,6 +98,8 @@ def _as_dict(item: Notification) -> dict[str, Any]:
         "created_at": item.created_at.isoformat(),
         "next_attempt_at": None if item.delivered_at else item.next_attempt_at.isoformat(),
         "delivered_at": item.delivered_at.isoformat() if item.delivered_at else None,
+        # What was (or will be) posted, as the receiver reads it: the secret is not in it.
+        "body": json.loads(item.body),
     }
 
 
