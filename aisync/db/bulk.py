@@ -113,8 +113,8 @@ def _row_function(
     values converted, with the constants, in `order`; a dict by `keys` for a driver with
     named parameters, else a tuple.
 
-    Written out as Python source and compiled once per statement, as SQLAlchemy does for
-    its own result rows: the general loop over columns and converters cost more than the
+    Written out as Python source and compiled once per statement, as `dataclasses` does
+    for `__init__`: the general loop over columns and converters cost more than the
     conversions themselves, and runs once per row of a 100,000-model listing. Only
     indexes and column names go into the source; values and converters are its globals.
     """
