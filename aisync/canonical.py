@@ -88,14 +88,16 @@ _NORMALIZED = (
 
 def dumps_normalized(value: dict[str, Any], raw: str) -> bytes | None:
     """The UTF-8 bytes of `dumps({**value, "raw": ...})`, `raw` being the canonical text
-    of that member, written at orjson's speed; None where only `json` is sure to give
-    them (the caller then uses `dumps`).
+    of that member (spliced in as it is), written at orjson's speed; None where only
+    `json` is sure to give them (the caller then uses `dumps`).
 
     For the fields of a normalized record (the content hash's): `dumps_parsed`'s values
     and tuples (arrays to both encoders). A date must come as its ISO text, as `json`
     writes it. Normalizing leaves no NaN or infinity in them (prices are finite, price
     tiers are checked), which orjson would write as null.
     """
+    if not raw.isascii() or "\x7f" in raw:  # not `json`'s text: spliced in as it is
+        return None
     try:
         encoded = orjson.dumps({**value, "raw": orjson.Fragment(raw)}, option=_NORMALIZED)
     except orjson.JSONEncodeError:

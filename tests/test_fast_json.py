@@ -143,6 +143,9 @@ def test_a_normalized_record_s_fields_are_written_as_json_writes_them() -> None:
     assert fast > 500  # the others hold what orjson writes otherwise (1e-05, 2**70, ...)
     plain = {"display_name": "Modèle", "capabilities": ("chat",), "release_date": "2025-01-01"}
     assert dumps_normalized(plain, "{}") == dumps({**plain, "raw": {}}).encode("utf-8")
+    # A payload's text that is not `json`'s (never hashed today) is left to the splice.
+    assert dumps_normalized(plain, '{"a":"é"}') is None
+    assert dumps_normalized(plain, '{"a":"\x7f"}') is None
 
 
 def test_decoding_gives_what_json_gives() -> None:
