@@ -72,6 +72,46 @@ def dumps_parsed(value: Any) -> str:
         encoded = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
     except orjson.JSONEncodeError:
         return dumps(value)
+    return _json_text(encoded, value)
+
+
+#: orjson's own encoding of what `json` refuses or writes otherwise (dates and datetimes,
+#: subclasses of str, int, dict and list, dataclasses) is turned off: they fail, and
+#: `json` writes them.
+_NORMALIZED = (
+    orjson.OPT_SORT_KEYS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+)
+
+
+def dumps_normalized(value: dict[str, Any], raw: str) -> bytes | None:
+    """The UTF-8 bytes of `dumps({**value, "raw": ...})`, `raw` being the canonical text
+    of that member (spliced in as it is), written at orjson's speed; None where only
+    `json` is sure to give them (the caller then uses `dumps`).
+
+    For the fields of a normalized record (the content hash's): `dumps_parsed`'s values
+    and tuples (arrays to both encoders). A date must come as its ISO text, as `json`
+    writes it. Normalizing leaves no NaN or infinity in them (prices are finite, price
+    tiers are checked), which orjson would write as null.
+    """
+    if not raw.isascii() or "\x7f" in raw:  # not `json`'s text: spliced in as it is
+        return None
+    try:
+        encoded = orjson.dumps({**value, "raw": orjson.Fragment(raw)}, option=_NORMALIZED)
+    except orjson.JSONEncodeError:
+        return None
+    if b"1e" in encoded.translate(_EXPONENTS) or b"0.0000" in encoded:
+        return None
+    if encoded.isascii() and b"\x7f" not in encoded:
+        return encoded
+    return _NOT_ASCII.sub(_escaped, encoded.decode("utf-8")).encode("utf-8")
+
+
+def _json_text(encoded: bytes, value: Any) -> str:
+    """orjson's text of `value` as `json` writes it: escaped like `json`, or `json`'s own
+    when a number may be written otherwise."""
     if b"1e" in encoded.translate(_EXPONENTS) or b"0.0000" in encoded:
         return dumps(value)
     text = encoded.decode("utf-8")

@@ -128,14 +128,14 @@ def count_stats(provider: Provider, models: Sequence[ModelRecord]) -> dict[str, 
 def capabilities_for(model_id: str, api_capabilities: Any = None) -> tuple[str, ...]:
     """The API's `capabilities` when it sent them, else the first matching `RULES` entry."""
     if isinstance(api_capabilities, dict):
-        return _supported_words(
-            tuple(_supported(api_capabilities.get(key)) for key in API_CAPABILITIES)
-        )
+        get = api_capabilities.get
+        # A list, not a generator: this runs for every model of a listing.
+        flags = [isinstance(e := get(key), dict) and e.get("supported") is True for key in _KEYS]
+        return _supported_words(tuple(flags))
     return _vocabulary(next((caps for pattern, caps in RULES if pattern.search(model_id)), ()))
 
 
-def _supported(entry: Any) -> bool:
-    return isinstance(entry, dict) and entry.get("supported") is True
+_KEYS = tuple(API_CAPABILITIES)
 
 
 @functools.cache
@@ -186,5 +186,12 @@ def _record(entry: Any) -> ModelRecord:
 
 def _release_date(value: Any) -> date | None:
     """The date of `created_at`; the API sends the epoch when it does not know the date."""
-    day = iso_date(value)
+    return _release_day(value) if isinstance(value, str) else None
+
+
+@functools.lru_cache(maxsize=4096)
+def _release_day(text: str) -> date | None:
+    """`_release_date` of a text, once per text: a listing's models share a few dozen
+    creation times."""
+    day = iso_date(text)
     return None if day == _EPOCH else day

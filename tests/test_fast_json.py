@@ -13,6 +13,8 @@ import math
 import random
 import struct
 from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from enum import StrEnum
 from typing import Any
 
 import httpx
@@ -20,7 +22,7 @@ import pytest
 from sqlalchemy import text
 
 from aisync import RawListing, Syncer, hookimpl, load_settings
-from aisync.canonical import dumps, dumps_parsed, loads
+from aisync.canonical import dumps, dumps_normalized, dumps_parsed, loads
 from aisync.db.connect import open_engine
 from aisync.db.migrate import downgrade
 from aisync.records import ModelRecord, Provider, ProviderInfo
@@ -102,6 +104,48 @@ def values() -> Iterator[Any]:
 def test_orjson_canonical_text_is_json_canonical_text_byte_for_byte() -> None:
     for value in values():
         assert dumps_parsed(value) == dumps(value), value
+
+
+class Word(StrEnum):
+    CHAT = "chat"
+
+
+class Tokens(int):
+    pass
+
+
+def test_a_normalized_record_s_fields_are_written_as_json_writes_them() -> None:
+    """The content hash's text: JSON's values and tuples at orjson's speed, the raw payload
+    spliced in; what orjson writes otherwise (a date, a datetime, a subclass) left to
+    `json` (None), never written differently."""
+    odd: list[Any] = [
+        date(2024, 5, 13),
+        datetime(2024, 5, 13, 12, 30, 1, 5, tzinfo=UTC),
+        Word.CHAT,
+        Tokens(7),
+        {"a": (1.5, None, [1e-5])},
+        {"key": 1, 2: "int key"},
+        {"caps": ("chat",), "name": "Modèle ☃ \x7f", "n": 2**70},
+    ]
+    raws = [{}, {"id": "x", "nested": {"é": [1, 2.5, None]}}, {"tiny": 1e-7}]
+    fast = 0
+    for n, value in enumerate([*values(), *odd, ("chat", "vision"), ()]):
+        fields = {"display_name": "Model", "capabilities": ("chat",), "value": value}
+        raw = raws[n % len(raws)]
+        written = dumps_normalized(fields, dumps(raw))
+        try:
+            expected = dumps({**fields, "raw": raw}).encode("utf-8")
+        except TypeError:
+            assert written is None
+            continue
+        assert written is None or written == expected, value
+        fast += written is not None
+    assert fast > 500  # the others hold what orjson writes otherwise (1e-05, 2**70, ...)
+    plain = {"display_name": "Modèle", "capabilities": ("chat",), "release_date": "2025-01-01"}
+    assert dumps_normalized(plain, "{}") == dumps({**plain, "raw": {}}).encode("utf-8")
+    # A payload's text that is not `json`'s (never hashed today) is left to the splice.
+    assert dumps_normalized(plain, '{"a":"é"}') is None
+    assert dumps_normalized(plain, '{"a":"\x7f"}') is None
 
 
 def test_decoding_gives_what_json_gives() -> None:

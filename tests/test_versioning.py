@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from aisync import Catalog
+from aisync import Catalog, hookimpl
+from aisync.records import ModelRecord, Provider, ProviderInfo
 from aisync.settings import load_settings
 from aisync.sync.engine import Syncer
 
@@ -264,3 +265,39 @@ def test_mass_removal_is_refused_and_nothing_changes(
     )
     accepted = syncer.sync_models(["mock"], force=True, allow_removals=True)
     assert accepted.results[0].removed == 3 - len(survivors)
+
+
+class Tiers:
+    """A provider whose models differ only in how a price tier's number is written."""
+
+    @hookimpl
+    def discover_providers(self, settings: object) -> list[ProviderInfo]:
+        return [ProviderInfo(name="tiers", display_name="Tiers", requires_api_key=False)]
+
+    @hookimpl
+    def fetch_models(self, provider: Provider) -> list[ModelRecord] | None:
+        if provider.type != "tiers":
+            return None
+        prices: list[Any] = [5, 5.0, 5, 5.0]
+        return [
+            ModelRecord(f"m{n}", pricing={"above_200k_input": price}, raw={"n": n})
+            for n, price in enumerate(prices)
+        ]
+
+
+def test_price_tiers_are_stored_as_each_model_gives_them(database_url: str) -> None:
+    """5 and 5.0 are equal in Python but not the same JSON: the text written for one
+    model's tier is never reused for another's that merely compares equal."""
+    settings = load_settings({"database_url": database_url}, environ={"AISYNC_ENRICH": "none"})
+    syncer = Syncer(settings=settings, plugins=[Tiers()], entry_points=False)
+    try:
+        assert syncer.sync_models(["tiers"], force=True).exit_code == 0
+        stored = rows(
+            syncer,
+            "SELECT m.model_id, v.pricing FROM model_versions v "
+            "JOIN models m ON m.id = v.model ORDER BY m.model_id",
+        )
+    finally:
+        syncer.close()
+    tiers = [json.loads(p) if isinstance(p, str) else p for _, p in stored]
+    assert [type(tier["above_200k_input"]) for tier in tiers] == [int, float, int, float]

@@ -13,18 +13,38 @@ rows in memory at once.
 
 from __future__ import annotations
 
+import gc
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from itertools import islice
-from operator import itemgetter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import date
+from itertools import chain, islice
 from typing import Any
 
-from sqlalchemy import JSON, Connection, Dialect, Table, insert
+from sqlalchemy import JSON, Connection, Date, Dialect, Table, insert
 
 from aisync.canonical import RawJSON
 
 #: Rows per executemany: round trips stop mattering well before this, memory does not.
 BATCH_ROWS = 5_000
+
+
+@contextmanager
+def cycle_collection_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused while a listing's objects pile up.
+
+    Every few hundred new objects the collector runs, and every so often it walks every
+    object still alive: for a 100,000-model listing (a record, its fields' dict and its
+    payload per model, then a row per model and table, none of them in a cycle) that was
+    about a second of a first sync. Cycles made meanwhile are collected once it resumes.
+    """
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
 
 
 class BulkInsert:
@@ -50,23 +70,15 @@ class BulkInsert:
         names = [*columns, *fixed]
         compiled = insert(table).compile(dialect=dialect, column_keys=names, for_executemany=True)
         self._sql = str(compiled)
-        self._fixed = list(fixed.values())
-        converters = [
-            (index, convert)
-            for index, name in enumerate(columns)
-            if (convert := _converter(table, name, dialect)) is not _same
-        ]
-        #: Most values of a listing are None, which most converters leave as it is.
-        self._convert = [(i, convert) for i, convert in converters if convert(None) is None]
-        self._convert_none = [
-            (i, convert) for i, convert in converters if convert(None) is not None
-        ]
         self._copy = _copy_statement(table, names, dialect)
-        if compiled.positional:
-            order = [names.index(name) for name in compiled.positiontup or ()]
-            self._shape: Callable[[list[Any]], Any] = _positional(order)
+        converters = {index: _converter(table, name, dialect) for index, name in enumerate(columns)}
+        if self._copy is not None:
+            order, keys = names, None
+        elif compiled.positional:
+            order, keys = list(compiled.positiontup or ()), None
         else:
-            self._shape = _named(names)
+            order, keys = names, names
+        self._row = _row_function(columns, converters, fixed, order, keys)
 
     def execute(self, rows: Iterable[Sequence[Any]]) -> None:
         """Insert every row, `BATCH_ROWS` at a time; rows may be produced lazily."""
@@ -74,29 +86,61 @@ class BulkInsert:
         if self._copy is not None:
             self._copy_in(pending)
             return
+        convert = self._row
         while batch := list(islice(pending, BATCH_ROWS)):
-            self._connection.exec_driver_sql(
-                self._sql, [self._shape(self._values(row)) for row in batch]
-            )
+            self._connection.exec_driver_sql(self._sql, list(map(convert, batch)))
 
     def _copy_in(self, rows: Iterable[Sequence[Any]]) -> None:
         """PostgreSQL's COPY, through psycopg on the connection's own transaction: its
         executemany spends several times the server's work in Python for every row."""
         assert self._copy is not None
         cursor = self._connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        convert = self._row
         with cursor.copy(self._copy) as copy:
+            write = copy.write_row
             for row in rows:
-                copy.write_row(self._values(row))
+                write(convert(row))
 
-    def _values(self, row: Sequence[Any]) -> list[Any]:
-        """The row and the constants, converted, in `columns` order then the constants'."""
-        values = [*row, *self._fixed]
-        for index, convert in self._convert:
-            if (value := values[index]) is not None:
-                values[index] = convert(value)
-        for index, convert in self._convert_none:
-            values[index] = convert(values[index])
-        return values
+
+def _row_function(
+    columns: Sequence[str],
+    converters: Mapping[int, Callable[[Any], Any]],
+    fixed: Mapping[str, Any],
+    order: Sequence[str],
+    keys: Sequence[str] | None,
+) -> Callable[[Sequence[Any]], Any]:
+    """One function from a row (values in `columns` order) to what the driver takes: the
+    values converted, with the constants, in `order`; a dict by `keys` for a driver with
+    named parameters, else a tuple.
+
+    Written out as Python source and compiled once per statement, as `dataclasses` does
+    for `__init__`: the general loop over columns and converters cost more than the
+    conversions themselves, and runs once per row of a 100,000-model listing. Only
+    indexes and column names go into the source; values and converters are its globals.
+    """
+    scope: dict[str, Any] = {}
+    parts = []
+    for position, name in enumerate(order):
+        if name in fixed:
+            scope[f"f_{position}"] = fixed[name]
+            parts.append(f"f_{position}")
+            continue
+        index = columns.index(name)
+        convert = scope[f"c_{index}"] = converters[index]
+        if convert is _same:
+            parts.append(f"row[{index}]")
+        elif convert(None) is None:  # most values of a listing are None: not converted
+            parts.append(f"(None if (v_{index} := row[{index}]) is None else c_{index}(v_{index}))")
+        else:
+            parts.append(f"c_{index}(row[{index}])")
+    if keys is None:
+        body = f"({', '.join(parts)},)"
+    else:
+        pairs = ", ".join(f"{key!r}: {part}" for key, part in zip(keys, parts, strict=True))
+        body = f"{{{pairs}}}"
+    exec(f"def row_values(row):\n    return {body}\n", scope)
+    function: Callable[[Sequence[Any]], Any] = scope["row_values"]
+    return function
 
 
 def _copy_statement(table: Table, names: Sequence[str], dialect: Dialect) -> str | None:
@@ -108,23 +152,36 @@ def _copy_statement(table: Table, names: Sequence[str], dialect: Dialect) -> str
     return f"COPY {quote.format_table(table)} ({columns}) FROM STDIN"
 
 
-def _positional(order: list[int]) -> Callable[[list[Any]], tuple[Any, ...]]:
-    if len(order) == 1:
-        return lambda values: (values[order[0]],)
-    return itemgetter(*order)
-
-
-def _named(names: list[str]) -> Callable[[list[Any]], dict[str, Any]]:
-    return lambda values: dict(zip(names, values, strict=True))
-
-
 def _converter(table: Table, name: str, dialect: Dialect) -> Callable[[Any], Any]:
-    """The column's bind processing as one function; JSON remembers repeated small values."""
+    """The column's bind processing as one function; JSON and dates remember repeated
+    values."""
     column_type = table.c[name].type
     if isinstance(column_type, JSON):
         return _JSONText(none_as_null=column_type.none_as_null)
     process = column_type.dialect_impl(dialect).bind_processor(dialect)
-    return process if process is not None else _same
+    if process is None:
+        return _same
+    if isinstance(column_type, Date):
+        return _dates_remembered(process)
+    return process
+
+
+def _dates_remembered(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """`process` (SQLite formats dates in Python) once per date: a listing's release
+    dates are a few hundred days."""
+    memo: dict[date, Any] = {}
+
+    def convert(value: Any) -> Any:
+        if type(value) is not date:
+            return process(value)
+        converted = memo.get(value)
+        if converted is None:
+            converted = process(value)
+            if len(memo) < _JSONText.MEMO_SIZE:
+                memo[value] = converted
+        return converted
+
+    return convert
 
 
 def _same(value: Any) -> Any:
@@ -137,14 +194,21 @@ def _same(value: Any) -> Any:
 _ENCODER = json.JSONEncoder(check_circular=False)
 
 
+def json_text(value: Any) -> str:
+    """`value` as JSON text the way SQLAlchemy's JSON type writes it (`json.dumps`)."""
+    return _ENCODER.encode(value)
+
+
 class _JSONText:
     """JSON text as SQLAlchemy's JSON type writes it (`json.dumps`; None is SQL NULL for a
     `none_as_null` column, JSON `null` otherwise).
 
     A raw payload is already JSON text (`RawJSON`), written as it is. Capabilities and
-    field origins repeat across a listing, so the text of a flat list or
-    object is remembered (up to `MEMO_SIZE` of them); a column whose values are nested
-    (raw payloads) stops trying at its first such value.
+    field origins repeat across a listing, so the text of a tuple of text, or of an object
+    of text to text, is remembered (up to `MEMO_SIZE` of them) under the tuple, or the
+    object's items, itself. Only text is remembered: `1`, `1.0` and `true` are equal keys
+    but different JSON. A column whose values cannot be keys (nested: raw payloads, price
+    tiers) stops trying at its first such value.
     """
 
     MEMO_SIZE = 1024
@@ -152,22 +216,42 @@ class _JSONText:
     def __init__(self, *, none_as_null: bool) -> None:
         self._none = None if none_as_null else "null"
         self._memo: dict[tuple[Any, ...], str] | None = {}
+        self._objects: dict[tuple[Any, ...], str] | None = {}
 
     def __call__(self, value: Any) -> str | None:
         if value is None:
             return self._none
-        if type(value) is RawJSON:
+        kind = type(value)
+        if kind is RawJSON:
             return value.text
-        if self._memo is None:
+        if kind is tuple:
+            return self._remembered(self._memo, value, value, value)
+        if kind is dict:
+            key = tuple(value.items())
+            return self._remembered(self._objects, key, value, chain.from_iterable(key))
+        return _ENCODER.encode(value)
+
+    def _remembered(
+        self,
+        memo: dict[tuple[Any, ...], str] | None,
+        key: tuple[Any, ...],
+        value: Any,
+        texts: Iterable[Any],
+    ) -> str:
+        """The text of `value` from `memo`, by `key`; remembered there when `texts` (its
+        items, or an object's keys and values) are all text."""
+        if memo is None:
             return _ENCODER.encode(value)
         try:
-            key = (type(value), *(value.items() if isinstance(value, dict) else value))
-            text = self._memo.get(key)
-        except TypeError:
-            self._memo = None
+            text = memo.get(key)
+        except TypeError:  # nested: no key
+            if memo is self._memo:
+                self._memo = None
+            else:
+                self._objects = None
             return _ENCODER.encode(value)
         if text is None:
             text = _ENCODER.encode(value)
-            if len(self._memo) < self.MEMO_SIZE:
-                self._memo[key] = text
+            if len(memo) < self.MEMO_SIZE and all(type(item) is str for item in texts):
+                memo[key] = text
         return text

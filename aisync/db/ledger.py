@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from aisync import __version__
 from aisync.db import repository
+from aisync.db.bulk import cycle_collection_paused
 from aisync.db.connect import describe, open_engine, sqlite_path
 from aisync.db.locks import Lock, Locks, acquire, locks_for
 from aisync.db.migrate import HEAD_REVISION, current_revision, ensure_schema
@@ -193,7 +194,11 @@ class Ledger:
         # The bulk writes (PostgreSQL's COPY) use the driver directly: its errors too.
         dbapi_error: type[Exception] = self._engine.dialect.loaded_dbapi.Error
         driver_errors = (dbapi_error, *_DRIVER_VALUE_ERRORS)
-        with guarded("Database error", driver_errors), self._engine.begin() as connection:
+        with (
+            guarded("Database error", driver_errors),
+            self._engine.begin() as connection,
+            cycle_collection_paused(),  # a first sync makes a row per model and table
+        ):
             repository.write_listing(
                 connection,
                 provider=result.provider,

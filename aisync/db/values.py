@@ -98,8 +98,14 @@ def json_value(value: Any) -> Any:
 _enrichable_values = operator.itemgetter(*ENRICHABLE_FIELDS)
 
 
+def enrichable_values(record: ModelRecord) -> tuple[Any, ...]:
+    """The record's values of `ENRICHABLE_FIELDS`, in their order."""
+    values: tuple[Any, ...] = _enrichable_values(record.__dict__)
+    return values
+
+
 def api_origins(record: ModelRecord) -> dict[str, str]:
     """`api` for every field the record has a value in: the origins of a record that
     enrichment passed on untouched (its `field_sources` empty), as the catalog stores them."""
-    values = zip(ENRICHABLE_FIELDS, _enrichable_values(record.__dict__), strict=True)
+    values = zip(ENRICHABLE_FIELDS, enrichable_values(record), strict=True)
     return {name: API for name, value in values if value is not None and value != ()}

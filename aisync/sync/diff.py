@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
+from datetime import date
 from typing import Any
 
-from aisync.canonical import RawJSON, dumps
+from aisync.canonical import RawJSON, dumps, dumps_normalized
 from aisync.db.values import Diff, StoredModel
 from aisync.records import API, ModelRecord
 
@@ -28,6 +29,9 @@ _ENRICHMENT_ONLY = (
     "pricing",
 )
 
+
+#: The date fields among them.
+_DATES = ("release_date", "deprecation_date")
 
 #: The normalized fields every hash covers (with `raw`), whatever enrichment did.
 _HASHED = (
@@ -49,25 +53,37 @@ def content_hash(record: ModelRecord) -> str:
     (or synced without it) keeps its hashes, so no model gets a version for nothing. `api`
     origins are implied by the values and left out too. The raw payload's canonical text
     is spliced in where `raw` sorts, rather than encoded again: the same bytes as encoding
-    the whole object, for a fraction of the work.
+    the whole object, for a fraction of the work. orjson writes the rest where that gives
+    `json`'s bytes (`aisync.canonical.dumps_normalized`); a record with disagreements
+    (values that lost, not cleaned like the fields: they may hold NaN) is left to `json`.
     """
     fields = record.__dict__
-    before: dict[str, Any] = {}
-    after: dict[str, Any] = {}
-    for name in _HASHED:
-        (before if name < "raw" else after)[name] = fields[name]
+    hashed = {name: fields[name] for name in _HASHED}
     for name in _ENRICHMENT_ONLY:
         if fields[name] is not None:
-            (before if name < "raw" else after)[name] = fields[name]
+            hashed[name] = fields[name]
     if record.field_sources:
         origins = {k: v for k, v in record.field_sources.items() if v != API}
         if origins:
-            before["field_sources"] = origins
-    if record.disagreements:
-        before["disagreements"] = record.disagreements
+            hashed["field_sources"] = origins
+    raw = RawJSON.of(record.raw).text
+    if not record.disagreements:
+        fast = dumps_normalized({**hashed, **_dates(fields)}, raw)
+        if fast is not None:
+            return hashlib.sha256(fast).hexdigest()
+    else:
+        hashed["disagreements"] = record.disagreements
+    before = {name: value for name, value in hashed.items() if name < "raw"}
+    after = {name: value for name, value in hashed.items() if name > "raw"}
     # `capabilities` always sorts before `raw` and `release_date` after: neither part is empty.
-    text = f'{dumps(before)[:-1]},"raw":{RawJSON.of(record.raw).text},{dumps(after)[1:]}'
+    text = f'{dumps(before)[:-1]},"raw":{raw},{dumps(after)[1:]}'
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _dates(fields: dict[str, Any]) -> dict[str, Any]:
+    """The record's dates as `json` writes them (ISO text), for orjson, which writes
+    none itself; any other value of a date field (a datetime) is left to fail there."""
+    return {name: value.isoformat() for name in _DATES if type(value := fields[name]) is date}
 
 
 def compute_diff(

@@ -26,6 +26,7 @@ from aisync.bounds import (
     text_fits,
 )
 from aisync.canonical import EMPTY, RawJSON
+from aisync.db.bulk import cycle_collection_paused
 from aisync.errors import BadResponse, ProviderError
 from aisync.fields import token_count
 from aisync.records import API, CAPABILITIES, ENRICHABLE_FIELDS, RULE, ModelRecord
@@ -43,17 +44,18 @@ def normalize(records: Iterable[Any]) -> tuple[list[ModelRecord], list[str]]:
     """
     clean: dict[str, ModelRecord] = {}
     found = _Found()
-    for record in records:
-        if not isinstance(record, ModelRecord):
-            raise BadResponse(f"Plugin returned {type(record).__name__}, not a ModelRecord")
-        found.entries += 1
-        fixed = _clean(record, found)
-        if fixed is None:
-            continue
-        if fixed.model_id in clean:
-            found.duplicates += 1
-            continue
-        clean[fixed.model_id] = fixed
+    with cycle_collection_paused():
+        for record in records:
+            if not isinstance(record, ModelRecord):
+                raise BadResponse(f"Plugin returned {type(record).__name__}, not a ModelRecord")
+            found.entries += 1
+            fixed = _clean(record, found)
+            if fixed is None:
+                continue
+            if fixed.model_id in clean:
+                found.duplicates += 1
+                continue
+            clean[fixed.model_id] = fixed
     if found.skipped and not clean:
         raise BadResponse(
             f"Malformed listing: none of its {found.entries} entries could be read "
