@@ -283,6 +283,11 @@ class _Run:
         if self.client is None:
             import httpx
 
+            # The write step too, before any fetch thread starts rather than once one runs:
+            # a Ctrl-C landing while it was imported, a fetch under way, ended the process
+            # by the signal (exit -2) instead of 130 (tests/test_signals.py, 3 runs in 16
+            # on a loaded machine).
+            import aisync.sync.writing  # noqa: F401
             from aisync.http import build_client
             from aisync.sync.deadline import DeadlineTransport
             from aisync.sync.enrich import Enrichment
