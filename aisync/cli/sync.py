@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import signal
@@ -170,6 +171,7 @@ def _sync(
         )
         catalog = _new_catalog(settings.database_url)
         syncer = Syncer(settings=settings)
+        _collect_less()
         try:
             with output.progress("Syncing models from AI providers...") as progress:
                 report = syncer.sync_models(
@@ -204,6 +206,22 @@ def _sync(
         if catalog is not None and report.synced and not report.dry_run:
             output.line(f"Catalog created at {catalog}: browse it with `aisync models`.")
     return report.exit_code
+
+
+def _collect_less() -> None:
+    """Tune the cyclic garbage collector for a sync; the process is aisync's own, so this
+    is the command's business, not the API's (an embedding app keeps its settings).
+
+    A big listing allocates millions of short-lived containers (parsed pages, records),
+    and by default every 700 of them start a collection whose older generations walk
+    every object alive: the modules, plugins and SQLAlchemy loaded at start-up, the stored
+    listing. Frozen, the start-up objects are never walked again, and young collections
+    run every 50,000 new containers instead. An unchanged re-sync of 100,000 models on a
+    loaded machine: 1.87 s -> 1.38 s of process CPU (medians of 5 alternating runs), peak
+    RSS +17 MB (a page's HTTP response, held in a reference cycle, lives a little longer).
+    """
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 10)
 
 
 def _new_catalog(url: str) -> str | None:
