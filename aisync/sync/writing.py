@@ -104,6 +104,7 @@ class Writer:
             return self.failed(provider, exc, started, previous, clock)
         finally:
             fetched.release()
+            self._preloaded.pop(provider.name, None)  # a skip or a failure leaves it unused
 
     def time_out(
         self, provider: Provider, started: FetchStarted, previous: datetime | None
@@ -111,6 +112,7 @@ class Writer:
         """Fail a fetch that outlasted its deadline and take back its lock and slot; its
         thread runs on (a daemon), but nothing it returns is ever written."""
         started.abandon()
+        self._preloaded.pop(provider.name, None)
         error = DeadlineExceeded(self.settings.deadline)
         return self.failed(provider, error, started, previous, started.clock)
 
