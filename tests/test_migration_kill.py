@@ -32,15 +32,21 @@ TABLES = ("sync_runs", "provider_syncs", "models", "model_versions", "model_even
 EXTRA_MODELS = 3000
 MARK = "@@sql "
 
-#: Runs aisync with a hook that announces each statement on stderr and waits for stdin.
+#: Runs aisync with a hook that announces each statement on stderr and waits for stdin;
+#: one statement at a time, since a run executes statements from more than one thread (a
+#: fetch checks its provider's freshness while the write step reads the stored listing).
 CHILD = f"""
 import sys
+import threading
 from sqlalchemy import Engine, event
 
+one_at_a_time = threading.Lock()
+
 def announce(connection, cursor, statement, *args):
-    sys.stderr.write({MARK!r} + " ".join(statement.split())[:60] + "\\n")
-    sys.stderr.flush()
-    sys.stdin.readline()
+    with one_at_a_time:
+        sys.stderr.write({MARK!r} + " ".join(statement.split())[:60] + "\\n")
+        sys.stderr.flush()
+        sys.stdin.readline()
 
 event.listen(Engine, "before_cursor_execute", announce)
 from aisync.cli import main
