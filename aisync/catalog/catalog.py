@@ -8,7 +8,7 @@ user to sync first, instead of an empty database created behind their back.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
@@ -186,17 +186,16 @@ class Catalog:
     def _stream(
         self,
         query: Select[Any],
-        convert: Callable[[list[str], list[tuple[Any, ...]]], list[T]],
+        convert: Callable[[dict[str, Sequence[Any]]], list[T]],
         provider: str | None,
     ) -> Iterator[T]:
         """The rows of a catalog query, read through one open connection and converted a
-        batch at a time (`convert` gets the column names and the rows)."""
-        names = list(query.selected_columns.keys())
+        batch at a time (`convert` gets the batch's columns by name)."""
         with self._connect() as connection:
             found = False
-            for batch in queries.streamed_batches(connection, query):
+            for columns in queries.streamed_columns(connection, query):
                 found = True
-                yield from convert(names, batch)
+                yield from convert(columns)
             if not found and provider is not None:
                 check_known(connection, provider)
 

@@ -15,7 +15,7 @@ import io
 import json
 import operator
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from itertools import islice
+from itertools import islice, repeat
 from typing import Any, BinaryIO, TypeVar
 
 import orjson
@@ -48,18 +48,22 @@ def export_row(model: CatalogModel) -> dict[str, Any]:
     return {name: values[name] for name in EXPORT_FIELDS}
 
 
-def export_records(names: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
-    """Rows of `queries.catalog_models_query` (columns `names`) in the export shape: the
-    dicts `export_row` makes of their `CatalogModel`s, without building the records (a
-    million of them add up), a column at a time."""
-    columns = dict(zip(names, zip(*rows, strict=True), strict=True))
+def export_records(columns: dict[str, Sequence[Any]]) -> list[dict[str, Any]]:
+    """A batch of `queries.catalog_models_query` rows, as its columns by name
+    (`queries.streamed_columns`), in the export shape: the dicts `export_row` makes of
+    their `CatalogModel`s, without building the records (a million of them add up)."""
+    found = dict(columns)
     for name in _DATE_FIELDS:  # few distinct values in a batch: each written once
-        text = {value: None if value is None else value.isoformat() for value in set(columns[name])}
-        columns[name] = list(map(text.__getitem__, columns[name]))
-    columns["capabilities"] = [list(value or ()) for value in columns["capabilities"]]
-    columns["field_sources"] = [dict(value or {}) for value in columns["field_sources"]]
-    values = zip(*(columns[name] for name in EXPORT_FIELDS), strict=True)
-    return [dict(zip(EXPORT_FIELDS, row, strict=True)) for row in values]
+        text = {value: None if value is None else value.isoformat() for value in set(found[name])}
+        found[name] = list(map(text.__getitem__, found[name]))
+    found["capabilities"] = [
+        value if type(value) is list else list(value or ()) for value in found["capabilities"]
+    ]
+    found["field_sources"] = [
+        value if type(value) is dict else dict(value or {}) for value in found["field_sources"]
+    ]
+    values = zip(*(found[name] for name in EXPORT_FIELDS), strict=True)
+    return list(map(dict, map(zip, repeat(EXPORT_FIELDS), values)))
 
 
 _DATE_FIELDS = (
@@ -155,15 +159,14 @@ def _csv_chunks(rows: Iterator[Mapping[str, Any]]) -> Iterator[tuple[bytes, int]
         yield buffer.getvalue().encode("utf-8"), 0
 
 
-def _csv_rows(batch: list[Mapping[str, Any]]) -> list[list[Any]]:
-    """The cells of each row (`_cell` of each value): the csv module writes None as an empty
-    cell and numbers and strings as `str` does, so only the fields of other types (a list,
-    objects, a boolean) are converted here."""
-    cells = [list(_export_values(row)) for row in batch]
+def _csv_rows(batch: list[Mapping[str, Any]]) -> Iterator[tuple[Any, ...]]:
+    """The cells of each row (`_cell` of each value), a column at a time: the csv module
+    writes None as an empty cell and numbers and strings as `str` does, so only the
+    fields of other types (a list, objects, a boolean) are converted here."""
+    columns = list(zip(*map(_export_values, batch), strict=True))
     for index, convert in _CONVERTED:
-        for row in cells:
-            row[index] = convert(row[index])
-    return cells
+        columns[index] = convert(columns[index])
+    return zip(*columns, strict=True)
 
 
 _export_values = operator.itemgetter(*EXPORT_FIELDS)
@@ -275,11 +278,22 @@ def _compact(value: dict[Any, Any]) -> str:
         return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
-#: The columns whose values are not None, a number or a string, and their `_cell` (an
-#: empty list or object is an empty cell, as `_cell` writes it).
+def _list_cells(values: Sequence[Any]) -> list[str]:
+    return [";".join(map(str, v)) if type(v) is list else _cell(v) for v in values]
+
+
+def _bool_cells(values: Sequence[Any]) -> list[str]:
+    return ["true" if v is True else "false" if v is False else _cell(v) for v in values]
+
+
+def _object_cells(values: Sequence[Any]) -> list[str]:
+    return [_compact(v) if type(v) is dict else _cell(v) for v in values]
+
+
+#: The columns whose values are not None, a number or a string, and their `_cell`s.
 _CONVERTED = [
-    (EXPORT_FIELDS.index("capabilities"), lambda value: _cell(value) if value else ""),
-    (EXPORT_FIELDS.index("open_weights"), _cell),
-    (EXPORT_FIELDS.index("pricing"), _cell),
-    (EXPORT_FIELDS.index("field_sources"), lambda value: _cell(value) if value else ""),
+    (EXPORT_FIELDS.index("capabilities"), _list_cells),
+    (EXPORT_FIELDS.index("open_weights"), _bool_cells),
+    (EXPORT_FIELDS.index("pricing"), _object_cells),
+    (EXPORT_FIELDS.index("field_sources"), _object_cells),
 ]

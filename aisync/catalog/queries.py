@@ -80,9 +80,11 @@ def catalog_models(
     return connection.execute(query).all()
 
 
-def streamed_batches(connection: Connection, query: Select[Any]) -> Iterator[list[tuple[Any, ...]]]:
-    """The rows of `query` as SQLAlchemy types them, as the database hands them over, in
-    lists of up to `STREAM_BATCH` rows.
+def streamed_columns(
+    connection: Connection, query: Select[Any]
+) -> Iterator[dict[str, Sequence[Any]]]:
+    """The rows of `query` as SQLAlchemy types them, as the database hands them over,
+    `STREAM_BATCH` at a time, each batch as its columns: name -> the rows' values.
 
     A server-side cursor on PostgreSQL and MariaDB/MySQL (`stream_results`), SQLite's own
     cursor (which steps through the result as it is read): memory stays flat however many
@@ -101,11 +103,12 @@ def streamed_batches(connection: Connection, query: Select[Any]) -> Iterator[lis
     options = connection.execution_options(stream_results=True, yield_per=STREAM_BATCH)
     with options.execute(untyped) as result:
         converters = _converters(query, connection.dialect, result.cursor.description)
+        names = list(query.selected_columns.keys())
         for batch in result.partitions():
             columns: list[Sequence[Any]] = list(zip(*batch, strict=True))
             for index, convert in converters:
                 columns[index] = convert(columns[index])
-            yield list(zip(*columns, strict=True))
+            yield dict(zip(names, columns, strict=True))
 
 
 def _converters(

@@ -83,13 +83,15 @@ class CatalogModel(ModelFields):
 CATALOG_MODEL_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(CatalogModel))
 
 
-def catalog_models(names: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[CatalogModel]:
-    """`CatalogModel`s of rows of a catalog query whose columns are `names` (extra columns
-    are left out): capabilities a tuple, no `field_sources` an empty dict."""
-    columns = dict(zip(names, zip(*rows, strict=True), strict=True))
-    columns["capabilities"] = [tuple(value or ()) for value in columns["capabilities"]]
-    columns["field_sources"] = [dict(value or {}) for value in columns["field_sources"]]
-    values = zip(*(columns[name] for name in CATALOG_MODEL_FIELDS), strict=True)
+def catalog_models(columns: Mapping[str, Sequence[Any]]) -> list[CatalogModel]:
+    """`CatalogModel`s of a batch of catalog query rows given as its columns by name (other
+    columns are left out): capabilities a tuple, no `field_sources` an empty dict."""
+    found = dict(columns)
+    found["capabilities"] = [tuple(value or ()) for value in found["capabilities"]]
+    found["field_sources"] = [
+        value if type(value) is dict else dict(value or {}) for value in found["field_sources"]
+    ]
+    values = zip(*(found[name] for name in CATALOG_MODEL_FIELDS), strict=True)
     return frozen_records(CatalogModel, CATALOG_MODEL_FIELDS, values)
 
 
