@@ -72,4 +72,7 @@ def _write(provider: str | None, format_: str, stream: BinaryIO, catalog: Catalo
         page = page_data(catalog, provider=provider)
         stream.write(render_page(page, version=__version__).encode("utf-8"))
         return len(page["models"])
-    return write_export(catalog.iter_export_rows(provider=provider), format_, stream)
+    from aisync.cli.catalog_render import rare_collections
+
+    with rare_collections():
+        return write_export(catalog.iter_export_rows(provider=provider), format_, stream)
