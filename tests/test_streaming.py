@@ -8,6 +8,7 @@ arrives before the rest are read.
 
 from __future__ import annotations
 
+import io
 import json
 import tracemalloc
 from pathlib import Path
@@ -17,7 +18,7 @@ from click.testing import CliRunner
 from sqlalchemy import create_engine, select, text
 
 from aisync.catalog.catalog import Catalog
-from aisync.catalog.export import FORMATS, render_export
+from aisync.catalog.export import EXPORT_FIELDS, FORMATS, render_export, write_export_columns
 from aisync.catalog.records import as_dict
 from aisync.cli import catalog_render
 from aisync.cli.render import Output
@@ -47,9 +48,19 @@ def test_export_is_byte_identical_to_the_list_based_export(
     with catalog_of(env) as catalog:
         expected = render_export(catalog.export_rows(), format_).encode("utf-8")
         streamed = list(catalog.iter_export_rows())
+        batches = list(catalog.iter_export_columns())
     assert run(["export", "--format", format_], env).stdout_bytes == expected
     assert render_export(streamed, format_).encode("utf-8") == expected
     assert len(streamed) == 4
+    by_columns = [
+        dict(zip(EXPORT_FIELDS, row, strict=True))
+        for batch in batches
+        for row in zip(*batch, strict=True)
+    ]
+    assert by_columns == streamed
+    written = io.BytesIO()
+    assert write_export_columns(iter(batches), format_, written) == 4
+    assert written.getvalue() == expected
 
 
 @pytest.mark.parametrize("format_", FORMATS)

@@ -18,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from aisync.catalog import deprecations, provenance, queries
 from aisync.catalog.deprecations import DeprecationReport
-from aisync.catalog.export import export_records, export_row
+from aisync.catalog.export import export_columns, export_records, export_row
 from aisync.catalog.history import change_record, check_known, model_history
 from aisync.catalog.records import (
     RUN_STATUSES,
@@ -155,6 +155,13 @@ class Catalog:
         query = self._models_query(provider, None, None, False, "provider", None)
         return self._stream(query, export_records, provider)
 
+    def iter_export_columns(self, *, provider: str | None = None) -> Iterator[list[Sequence[Any]]]:
+        """`iter_export_rows()` a batch at a time, each batch as its columns: the values of
+        `EXPORT_FIELDS` in order, as `export_rows()` has them. For writers that need no
+        dict per row (`aisync.catalog.export.write_export_columns`)."""
+        query = self._models_query(provider, None, None, False, "provider", None)
+        return self._batches(query, export_columns, provider)
+
     def _models_query(
         self,
         provider: str | None,
@@ -191,11 +198,22 @@ class Catalog:
     ) -> Iterator[T]:
         """The rows of a catalog query, read through one open connection and converted a
         batch at a time (`convert` gets the batch's columns by name)."""
+        for batch in self._batches(query, convert, provider):
+            yield from batch
+
+    def _batches(
+        self,
+        query: Select[Any],
+        convert: Callable[[dict[str, Sequence[Any]]], T],
+        provider: str | None,
+    ) -> Iterator[T]:
+        """Each batch of a catalog query's rows, read through one open connection, as
+        `convert` makes it of the batch's columns by name."""
         with self._connect() as connection:
             found = False
             for columns in queries.streamed_columns(connection, query):
                 found = True
-                yield from convert(columns)
+                yield convert(columns)
             if not found and provider is not None:
                 check_known(connection, provider)
 
