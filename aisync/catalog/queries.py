@@ -220,8 +220,8 @@ def last_seen_at(last_syncs: Subquery) -> ColumnElement[Any]:
 
     `last_syncs` (`_last_syncs`) is joined on the provider: the view `current_models`
     says the same with a subquery per row, which scans every successful sync of the
-    provider again for each of its models (a year of hourly syncs made reading 100,000
-    models take 100 s instead of 1 s on SQLite).
+    provider again for each of its models (with 2,000 syncs per provider, reading 100,000
+    models took 100 s that way on SQLite, 0.8 s joined).
     """
     listed = func.coalesce(
         last_syncs.c.finished_at, models.c.last_seen_at, type_=models.c.last_seen_at.type
