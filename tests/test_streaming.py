@@ -8,18 +8,21 @@ arrives before the rest are read.
 
 from __future__ import annotations
 
+import io
 import json
 import tracemalloc
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import create_engine, select, text
 
 from aisync.catalog.catalog import Catalog
-from aisync.catalog.export import FORMATS, render_export
+from aisync.catalog.export import EXPORT_FIELDS, FORMATS, render_export, write_export_columns
 from aisync.catalog.records import as_dict
 from aisync.cli import catalog_render
 from aisync.cli.render import Output
+from aisync.db.tables import UTCDateTime, models
 from aisync.settings import load_settings
 from aisync.sync.engine import Syncer
 from tests.catalog_data import fill
@@ -45,9 +48,19 @@ def test_export_is_byte_identical_to_the_list_based_export(
     with catalog_of(env) as catalog:
         expected = render_export(catalog.export_rows(), format_).encode("utf-8")
         streamed = list(catalog.iter_export_rows())
+        batches = list(catalog.iter_export_columns())
     assert run(["export", "--format", format_], env).stdout_bytes == expected
     assert render_export(streamed, format_).encode("utf-8") == expected
     assert len(streamed) == 4
+    by_columns = [
+        dict(zip(EXPORT_FIELDS, row, strict=True))
+        for batch in batches
+        for row in zip(*batch, strict=True)
+    ]
+    assert by_columns == streamed
+    written = io.BytesIO()
+    assert write_export_columns(iter(batches), format_, written) == 4
+    assert written.getvalue() == expected
 
 
 @pytest.mark.parametrize("format_", FORMATS)
@@ -81,6 +94,41 @@ def test_models_json_and_piped_table_are_what_the_lists_render(
         expected_table = stdout.getvalue().decode("utf-8")
     assert run(["models", *options], env).stdout == expected_table
     assert ("gamma" in expected_table) == removed
+
+
+def test_last_seen_at_is_the_views_for_listed_models_and_the_rows_for_removed_ones(
+    env: dict[str, str],
+) -> None:
+    """The reads get each provider's last successful sync once (a join), where the view
+    `current_models` runs a subquery per row: the same times, after syncs, a failure and
+    a removal."""
+    engine = create_engine(env["AISYNC_DATABASE_URL"])
+    try:
+        with engine.connect() as connection:
+            view = text("SELECT provider, model_id, last_seen_at FROM current_models")
+            listed = {
+                (row.provider, row.model_id): row.last_seen_at
+                for row in connection.execute(view.columns(last_seen_at=UTCDateTime()))
+            }
+            removed = {
+                (row.provider, row.model_id): row.last_seen_at
+                for row in connection.execute(
+                    select(models).where(models.c.removed_at.is_not(None))
+                )
+            }
+    finally:
+        engine.dispose()
+    with catalog_of(env) as catalog:
+        found = {
+            (m.provider, m.model_id): m.last_seen_at
+            for m in catalog.iter_models(include_removed=True)
+        }
+        exported = {
+            (r["provider"], r["model_id"]): r["last_seen_at"] for r in catalog.iter_export_rows()
+        }
+    assert removed and listed
+    assert found == {**listed, **removed}
+    assert exported == {key: seen.isoformat() for key, seen in listed.items()}
 
 
 def test_limit_keeps_the_first_in_sort_order(env: dict[str, str]) -> None:

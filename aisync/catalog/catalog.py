@@ -8,7 +8,7 @@ user to sync first, instead of an empty database created behind their back.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
@@ -18,8 +18,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from aisync.catalog import deprecations, provenance, queries
 from aisync.catalog.deprecations import DeprecationReport
-from aisync.catalog.export import export_record, export_row
-from aisync.catalog.history import catalog_model, change_record, check_known, model_history
+from aisync.catalog.export import export_columns, export_records, export_row
+from aisync.catalog.history import change_record, check_known, model_history
 from aisync.catalog.records import (
     RUN_STATUSES,
     SORT_FIELDS,
@@ -30,6 +30,7 @@ from aisync.catalog.records import (
     ProviderStatus,
     RunRecord,
     StatsSnapshot,
+    catalog_models,
 )
 from aisync.catalog.runs import checked_id, run_records
 from aisync.catalog.since import parse_since
@@ -146,13 +147,20 @@ class Catalog:
         :param limit: at most this many models (after sorting).
         """
         query = self._models_query(provider, capability, search, include_removed, sort, limit)
-        return self._stream(query, catalog_model, provider)
+        return self._stream(query, catalog_models, provider)
 
     def iter_export_rows(self, *, provider: str | None = None) -> Iterator[dict[str, Any]]:
         """`export_rows()` one dict at a time, streamed like `iter_models()`: what
         `aisync export` writes, in bounded memory whatever the size of the catalog."""
         query = self._models_query(provider, None, None, False, "provider", None)
-        return self._stream(query, lambda row: export_record(row._mapping), provider)
+        return self._stream(query, export_records, provider)
+
+    def iter_export_columns(self, *, provider: str | None = None) -> Iterator[list[Sequence[Any]]]:
+        """`iter_export_rows()` a batch at a time, each batch as its columns: the values of
+        `EXPORT_FIELDS` in order, as `export_rows()` has them. For writers that need no
+        dict per row (`aisync.catalog.export.write_export_columns`)."""
+        query = self._models_query(provider, None, None, False, "provider", None)
+        return self._batches(query, export_columns, provider)
 
     def _models_query(
         self,
@@ -183,14 +191,29 @@ class Catalog:
         )
 
     def _stream(
-        self, query: Select[Any], convert: Callable[[Any], T], provider: str | None
+        self,
+        query: Select[Any],
+        convert: Callable[[dict[str, Sequence[Any]]], list[T]],
+        provider: str | None,
     ) -> Iterator[T]:
-        """The converted rows of a catalog query, read through one open connection."""
+        """The rows of a catalog query, read through one open connection and converted a
+        batch at a time (`convert` gets the batch's columns by name)."""
+        for batch in self._batches(query, convert, provider):
+            yield from batch
+
+    def _batches(
+        self,
+        query: Select[Any],
+        convert: Callable[[dict[str, Sequence[Any]]], T],
+        provider: str | None,
+    ) -> Iterator[T]:
+        """Each batch of a catalog query's rows, read through one open connection, as
+        `convert` makes it of the batch's columns by name."""
         with self._connect() as connection:
             found = False
-            for row in queries.streamed(connection, query):
+            for columns in queries.streamed_columns(connection, query):
                 found = True
-                yield convert(row)
+                yield convert(columns)
             if not found and provider is not None:
                 check_known(connection, provider)
 

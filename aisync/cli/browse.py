@@ -234,7 +234,7 @@ def models(
             )
         render = partial(catalog_render.render_models, found, removed=include_removed)
         return show(found, False, "No models match.", render)
-    with piped_output(sys.stdout):
+    with piped_output(sys.stdout), catalog_render.rare_collections():
         if as_json:
             ask(database_url, config_path, lambda c: stream_json(query(c, limit)))
             return 0

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, BinaryIO
 import click
 
 from aisync import __version__
-from aisync.catalog.export import FORMATS, write_export
+from aisync.catalog.export import FORMATS, write_export_columns
 from aisync.catalog.page import page_data, render_page
 from aisync.cli.browse import ask, provider_option
 from aisync.cli.options import common_options
@@ -72,4 +72,7 @@ def _write(provider: str | None, format_: str, stream: BinaryIO, catalog: Catalo
         page = page_data(catalog, provider=provider)
         stream.write(render_page(page, version=__version__).encode("utf-8"))
         return len(page["models"])
-    return write_export(catalog.iter_export_rows(provider=provider), format_, stream)
+    from aisync.cli.catalog_render import rare_collections  # not needed for --help
+
+    with rare_collections():
+        return write_export_columns(catalog.iter_export_columns(provider=provider), format_, stream)
