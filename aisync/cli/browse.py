@@ -18,6 +18,7 @@ import click
 
 from aisync.catalog.records import RUN_STATUSES, SORT_FIELDS
 from aisync.cli import FullHelpGroup, catalog_render
+from aisync.cli.collector import STREAM, rare_collections
 from aisync.cli.options import TEXT, common_options, settings_from
 from aisync.cli.render import Output
 from aisync.cli.tables import piped_output, print_json, stream_json
@@ -234,7 +235,7 @@ def models(
             )
         render = partial(catalog_render.render_models, found, removed=include_removed)
         return show(found, False, "No models match.", render)
-    with piped_output(sys.stdout), catalog_render.rare_collections():
+    with piped_output(sys.stdout), rare_collections(STREAM):
         if as_json:
             ask(database_url, config_path, lambda c: stream_json(query(c, limit)))
             return 0

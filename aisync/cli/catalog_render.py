@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
@@ -120,28 +118,6 @@ def stream_models(models: Iterator[CatalogModel], *, removed: bool) -> int:
 def _streamed_rows(models: Iterator[CatalogModel], removed: bool) -> Iterator[Sequence[str]]:
     while batch := list(islice(models, WIDTH_SAMPLE)):
         yield from model_rows(batch, removed)
-
-
-@contextmanager
-def rare_collections() -> Iterator[None]:
-    """The cycle collector runs less often while a big catalog streams through.
-
-    A streamed read makes a few containers per row (rows, dicts, lists), none of them in a
-    cycle, and each batch lives long enough for the collector's young-generation passes,
-    every 700 new containers by default, to scan it several times: about a tenth of the
-    time of `export` and piped `models` of a million models. Reference counting frees
-    them all the same; the collector still runs, every `STREAM_GC_THRESHOLD` containers.
-    """
-    thresholds = gc.get_threshold()
-    gc.set_threshold(STREAM_GC_THRESHOLD, *thresholds[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*thresholds)
-
-
-#: New containers between two young-generation collections while a catalog streams.
-STREAM_GC_THRESHOLD = 20_000
 
 
 def model_headers(removed: bool) -> list[str]:

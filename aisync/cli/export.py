@@ -72,7 +72,7 @@ def _write(provider: str | None, format_: str, stream: BinaryIO, catalog: Catalo
         page = page_data(catalog, provider=provider)
         stream.write(render_page(page, version=__version__).encode("utf-8"))
         return len(page["models"])
-    from aisync.cli.catalog_render import rare_collections  # not needed for --help
+    from aisync.cli.collector import STREAM, rare_collections  # not needed for --help
 
-    with rare_collections():
+    with rare_collections(STREAM):
         return write_export_columns(catalog.iter_export_columns(provider=provider), format_, stream)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import json
 import logging
 import signal
@@ -12,6 +11,7 @@ from types import FrameType
 
 import click
 
+from aisync.cli.collector import SYNC, rare_collections
 from aisync.cli.options import common_options, settings_from
 from aisync.cli.render import Output, render_sync
 from aisync.errors import AisyncError, Terminated
@@ -173,7 +173,7 @@ def _sync(
         syncer = Syncer(settings=settings)
         try:
             with (
-                _collect_less(),
+                rare_collections(SYNC),
                 output.progress("Syncing models from AI providers...") as progress,
             ):
                 report = syncer.sync_models(
@@ -208,30 +208,6 @@ def _sync(
         if catalog is not None and report.synced and not report.dry_run:
             output.line(f"Catalog created at {catalog}: browse it with `aisync models`.")
     return report.exit_code
-
-
-@contextmanager
-def _collect_less() -> Iterator[None]:
-    """Tune the cyclic garbage collector for a sync, and restore it after (a command may
-    run in-process, as click's test runner runs it); the API leaves an embedding app's
-    collector alone.
-
-    A big listing allocates millions of short-lived containers (parsed pages, records),
-    and by default every 700 of them start a collection whose older generations walk
-    every object alive: the modules, plugins and SQLAlchemy loaded at start-up, the stored
-    listing. Frozen, the start-up objects are never walked again, and young collections
-    run every 50,000 new containers instead. An unchanged re-sync of 100,000 models on a
-    loaded machine: 1.87 s -> 1.38 s of process CPU (medians of 5 alternating runs), peak
-    RSS +17 MB (a page's HTTP response, held in a reference cycle, lives a little longer).
-    """
-    thresholds = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 10)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*thresholds)
-        gc.unfreeze()
 
 
 def _new_catalog(url: str) -> str | None:
