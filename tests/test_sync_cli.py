@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from pathlib import Path
 from typing import Any
@@ -289,3 +290,26 @@ def test_a_model_whose_id_holds_the_key_is_counted_in_a_warning(
     assert key not in result.output
     stored = Path(sqlite_url.removeprefix("sqlite:///")).read_bytes().decode("utf-8", "replace")
     assert key not in stored
+
+
+@pytest.mark.parametrize("frozen_by_the_host", [False, True])
+def test_a_sync_run_in_process_leaves_the_collector_as_it_found_it(
+    env: dict[str, str], frozen_by_the_host: bool
+) -> None:
+    """The command tunes the cyclic collector while it runs (`aisync.cli.collector`); run
+    in-process, it gives the host its thresholds back and freezes or unfreezes nothing
+    of the host's."""
+    if frozen_by_the_host:
+        gc.freeze()
+    try:
+        thresholds, frozen = gc.get_threshold(), gc.get_freeze_count()
+        assert run(["sync-models", "--provider", "mock"], env).exit_code == 0
+        assert gc.get_threshold() == thresholds
+        # Frozen objects that die leave the count; a freeze of the run's would add thousands,
+        # an unfreeze would empty it.
+        if frozen_by_the_host:
+            assert 0 < gc.get_freeze_count() <= frozen
+        else:
+            assert gc.get_freeze_count() == 0
+    finally:
+        gc.unfreeze()

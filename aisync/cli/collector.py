@@ -30,12 +30,16 @@ STREAM = 20_000
 
 @contextmanager
 def rare_collections(young: int) -> Iterator[None]:
-    """Start-up objects frozen, a young collection every `young` new containers."""
+    """Start-up objects frozen, a young collection every `young` new containers. A process
+    that froze objects of its own keeps them frozen, and nothing else is frozen."""
     thresholds = gc.get_threshold()
-    gc.freeze()
+    ours = gc.get_freeze_count() == 0
+    if ours:
+        gc.freeze()
     gc.set_threshold(young, 20, 10)
     try:
         yield
     finally:
         gc.set_threshold(*thresholds)
-        gc.unfreeze()
+        if ours:
+            gc.unfreeze()
