@@ -14,6 +14,7 @@ empty database migrated beforehand (`aisync db upgrade`, untimed).
 
 from __future__ import annotations
 
+import functools
 import os
 import statistics
 import sys
@@ -121,7 +122,7 @@ def measure(
     for variant in ("base", "changed"):
         configs[variant] = home / f"{variant}.toml"
         write_config(configs[variant], f"{server_url}/{variant}")
-    floor_now = lambda: floor_fetch(f"{server_url}/base")  # noqa: E731
+    floor_now = functools.partial(floor_fetch, f"{server_url}/base")
     rounds = [one_round(fresh_url(n), configs, env, floor_now) for n in range(harness.RUNS)]
 
     def median(key: str) -> float:

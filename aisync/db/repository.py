@@ -633,14 +633,14 @@ def last_stats(connection: Connection, provider: str) -> dict[str, float] | None
         .where(provider_syncs.c.provider == provider, provider_syncs.c.status == "synced")
         .scalar_subquery()
     )
-    complete = select(provider_syncs.c.id).where(
+    failed = select(provider_syncs.c.id).where(
         provider_syncs.c.provider == provider,
         provider_syncs.c.run_id == last_run,
         provider_syncs.c.reason == STATS_FAILED,
     )
     query = (
         select(stats.c.name, stats.c.value)
-        .where(stats.c.provider == provider, stats.c.run_id == last_run, ~complete.exists())
+        .where(stats.c.provider == provider, stats.c.run_id == last_run, ~failed.exists())
         .order_by(stats.c.id)
     )
     figures = {name: value for name, value in connection.execute(query)}

@@ -111,9 +111,7 @@ def _page_texts(page: Sequence[Any]) -> list[bytes]:
     comprehension, one item at a time only for a page orjson cannot write."""
     dumps = orjson.dumps
     try:
-        # Copied to a bytes object of its own size: orjson's keeps the capacity of its
-        # buffer, over ten times the text, and a listing keeps 100,000 of them.
-        return [bytes(memoryview(dumps(item))) for item in page]
+        return [bytes(memoryview(dumps(item))) for item in page]  # copied as `item_text` does
     except orjson.JSONEncodeError:
         return [item_text(item) for item in page]
 

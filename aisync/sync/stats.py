@@ -92,7 +92,7 @@ def updated(
             figures[name] = figures.get(name, 0.0) + sign * value
     if any(value < 0 for value in figures.values()):
         return None
-    return merge([{name: value for name, value in figures.items() if value or name == TOTAL}])
+    return merge([summed([figures])])
 
 
 def checked(result: object) -> dict[str, float]:

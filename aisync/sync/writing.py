@@ -152,7 +152,7 @@ class Writer:
             figures, stats_error = self._raw_stats(provider, prepared, diff)
         else:
             records, unchanged = self.enrichment.apply(provider, listing, state, warnings), []
-            figures, stats_error = self._stats(provider, records)
+            figures, stats_error = stats.compute(self.plugins, provider, records)
             diff = _diff(stored, records)
         suspicion = mass_removal(diff)
         if suspicion and not self.allow_removals:
@@ -192,7 +192,8 @@ class Writer:
                 figures = self._updated(provider, previous, diff)
                 if figures is not None:
                     return figures, None
-        return self._stats(provider, [*prepared.records, *prepared.unchanged_records()])
+        every = [*prepared.records, *prepared.unchanged_records()]
+        return stats.compute(self.plugins, provider, every)
 
     def _updated(
         self, provider: Provider, previous: dict[str, float], diff: Diff
@@ -206,9 +207,6 @@ class Writer:
         if len(gone) != len(replaced):
             return None
         return stats.updated(self.plugins, provider, previous, added=added, gone=gone)
-
-    def _stats(self, provider: Provider, records: list[ModelRecord]) -> stats.Figures:
-        return stats.compute(self.plugins, provider, records)
 
 
 def _diff(
